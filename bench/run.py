@@ -1,0 +1,172 @@
+"""`make bench`: how fast the gateway accepts messages, against the ceiling of its HTTP stack.
+
+Starts `smsgate serve --sandbox` on a fresh SQLite file, then drives it with wrk (a C load
+generator, so the client is not the bottleneck) at concurrency 64:
+
+- the ceiling: `GET /v1/whoami`, the cheapest authenticated endpoint on the same server;
+- the send path: `POST /v1/messages`, each 201 sent only after its row is committed.
+
+It runs the gateway twice: as `make run` runs it (the dispatcher delivering every accepted
+message to the simulator at the same time), and as an API-only node (delivery off). After
+each run it counts the rows, so "accepted" means committed. Figures only; no pass/fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SMSGATE = Path(sys.executable).with_name("smsgate")
+CONNECTIONS = 64
+DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
+RESULT = re.compile(r"RESULT (.*)")
+
+
+@dataclass
+class Figures:
+    requests: int
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+    non2xx: int
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("wrk not found; installing it with apt-get (Debian package 'wrk') ...", flush=True)
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "wrk"], check=False)
+    found = shutil.which("wrk")
+    if not found:
+        sys.exit("make bench needs wrk: install it (apt-get install wrk) and run again.")
+    return found
+
+
+def start_gateway(workdir: Path, **env: str) -> tuple[subprocess.Popen[str], str, str, str]:
+    environ = {
+        **os.environ,
+        "SMSGATE_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        **env,
+    }
+    process = subprocess.Popen(
+        [str(SMSGATE), "serve", "--sandbox", "--port", "0"],
+        cwd=workdir,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    key_id = secret = url = ""
+    deadline = time.monotonic() + 30
+    for line in process.stdout:
+        if "API key id:" in line:
+            key_id = line.split()[-1]
+        elif line.strip().startswith("secret:"):
+            secret = line.split()[-1]
+        elif line.startswith("smsgate listening on"):
+            url = line.split()[-1]
+        elif "Application startup complete" in line:
+            break
+        if time.monotonic() > deadline:
+            break
+    if not (key_id and secret and url):
+        process.kill()
+        sys.exit("the gateway did not start; run `smsgate serve --sandbox` to see why")
+    # Keep draining its output so a full pipe never blocks the server.
+    subprocess.Popen(["cat"], stdin=process.stdout, stdout=subprocess.DEVNULL)
+    return process, url, key_id, secret
+
+
+def wrk(binary: str, url: str, script: str, seconds: int, env: dict[str, str]) -> Figures:
+    completed = subprocess.run(
+        [binary, "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "-s", str(HERE / script), url],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    match = RESULT.search(completed.stdout)
+    if match is None:
+        sys.exit(f"wrk printed no result:\n{completed.stdout}\n{completed.stderr}")
+    values = dict(part.split("=") for part in match.group(1).split())
+    requests = int(values["requests"])
+    return Figures(
+        requests=requests,
+        per_second=requests / (int(values["duration_us"]) / 1e6),
+        p50_ms=int(values["p50_us"]) / 1000,
+        p99_ms=int(values["p99_us"]) / 1000,
+        non2xx=int(values["non2xx"]),
+    )
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run(label: str, binary: str, **gateway_env: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="smsgate-bench-") as tmp:
+        workdir = Path(tmp)
+        process, url, key_id, secret = start_gateway(workdir, **gateway_env)
+        try:
+            env = {
+                "SMSGATE_AUTH": base64.b64encode(f"{key_id}:{secret}".encode()).decode(),
+                "SMSGATE_FROM": "+15005550006",
+            }
+            wrk(binary, f"{url}/v1/whoami", "whoami.lua", 2, env)  # warm up
+            ceiling = wrk(binary, f"{url}/v1/whoami", "whoami.lua", DURATION, env)
+            wrk(binary, f"{url}/v1/messages", "send.lua", 2, env)
+            with sqlite3.connect(workdir / "bench.db") as db:
+                before = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+            send = wrk(binary, f"{url}/v1/messages", "send.lua", DURATION, env)
+            rss = peak_rss_mib(process.pid)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        with sqlite3.connect(workdir / "bench.db") as db:
+            stored = db.execute("SELECT count(*) FROM messages").fetchone()[0] - before
+            sent = db.execute("SELECT count(*) FROM messages WHERE status = 'sent'").fetchone()[0]
+            total = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+    print(f"\n## {label}")
+    print(f"{'endpoint':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    for name, fig in (("GET /v1/whoami (ceiling)", ceiling), ("POST /v1/messages", send)):
+        print(
+            f"{name:<24}{fig.per_second:>10.0f}{fig.p50_ms:>10.1f}{fig.p99_ms:>10.1f}"
+            f"{fig.non2xx:>10}"
+        )
+    print(f"accepted / ceiling: {send.per_second / ceiling.per_second:.0%}")
+    print(f"rows committed during the run: {stored} (wrk counted {send.requests} responses)")
+    print(f"delivered to the simulator by the end: {sent} of {total}")
+    print(f"gateway peak RSS: {rss:.0f} MiB")
+
+
+def main() -> None:
+    binary = ensure_wrk()
+    print(
+        f"smsgate bench: wrk -t2 -c{CONNECTIONS} -d{DURATION}s, {os.cpu_count()} CPUs, "
+        f"Python {sys.version.split()[0]}"
+    )
+    run("all-in-one, as `make run` starts it (API + dispatcher + simulator)", binary)
+    run("API-only node (SMSGATE_DELIVERY_ENABLED=0)", binary, SMSGATE_DELIVERY_ENABLED="0")
+    smpp = HERE / "smpp_throughput.py"
+    if smpp.exists():
+        subprocess.run([sys.executable, str(smpp)], check=True)
+
+
+if __name__ == "__main__":
+    main()

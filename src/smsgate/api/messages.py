@@ -1,0 +1,300 @@
+"""`/v1/messages`: send, preview, look up and list messages.
+
+`POST /v1/messages` is the hot path: it reads the body with msgspec (one pass, strict),
+validates with pure domain functions, and awaits the group-commit writer, so a 201 is
+sent only once the row is committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import msgspec
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from smsgate.api._ownership import NumberOwnership
+from smsgate.api.auth import Principal
+from smsgate.api.problems import problem
+from smsgate.api.resources import message_resource, smart_encoding_resource
+from smsgate.api._fastpath import JSONBytesResponse, fast
+from smsgate.api.services import ApiServices
+from smsgate.domain.ids import AccountId, new_message_id
+from smsgate.domain.status import Direction, MessageStatus
+from smsgate.domain.submission import MessagePlan, plan_message
+from smsgate.errors import (
+    EmptyBodyError,
+    ErrorCode,
+    FromNotOwnedError,
+    InvalidFromError,
+    InvalidParameterError,
+    InvalidToError,
+    ValidationError,
+)
+from smsgate.store.messages import (
+    CreateMessage,
+    MessageFilter,
+    MessageRecord,
+    get_message,
+    list_messages,
+)
+from smsgate.webhooks.urls import check_webhook_url
+
+
+class SendRequest(msgspec.Struct, forbid_unknown_fields=True, rename={"from_": "from"}):
+    """The body of `POST /v1/messages` and `POST /v1/messages/preview`."""
+
+    to: str
+    body: str
+    from_: str
+    status_callback: str | None = None
+    validity_period: int | None = None
+    smart_encoding: bool | None = None
+
+
+_decoder = msgspec.json.Decoder(SendRequest)
+_encoder = msgspec.json.Encoder()
+_FIELD_ERRORS: dict[str, type[ValidationError]] = {
+    "to": InvalidToError,
+    "from": InvalidFromError,
+    "body": EmptyBodyError,
+}
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(_encoder.encode(content), status, headers, "application/json")
+
+
+def _decode(request_body: bytes, content_type: str | None) -> SendRequest:
+    if not content_type or content_type.split(";")[0].strip().lower() != "application/json":
+        raise _UnsupportedMediaType(content_type)
+    try:
+        return _decoder.decode(request_body)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        field = message.rpartition("at `$.")[2].rstrip("`") if "at `$." in message else None
+        if "unknown field" in message:
+            field = message.split("`")[1]
+            raise ValidationError(
+                f"'{field}' is not a field of a message; the fields are to, from, body, "
+                "status_callback, validity_period and smart_encoding.",
+                field=field,
+            ) from None
+        if message.startswith("Object missing required field"):
+            field = message.split("`")[1]
+        error = _FIELD_ERRORS.get(field or "", ValidationError)
+        raise error(f"{message.split(' - at ')[0]}{f' (field {field!r})' if field else ''}.", field=field) from None
+    except msgspec.DecodeError as exc:
+        raise ValidationError(f"The request body is not valid JSON: {exc}.") from None
+
+
+class _UnsupportedMediaType(Exception):
+    def __init__(self, content_type: str | None) -> None:
+        self.content_type = content_type
+
+
+def _request_hash(request: SendRequest) -> str:
+    return hashlib.sha256(_encoder.encode(request)).hexdigest()
+
+
+def build_router(services: ApiServices) -> APIRouter:
+    router = APIRouter(prefix="/v1/messages", tags=["messages"])
+    settings = services.settings
+    ownership = NumberOwnership(services.database, ttl=settings.auth.cache_seconds)
+    auth = services.auth
+    allow_private = settings.webhook.allow_private
+
+    async def plan(principal: Principal, request: SendRequest) -> MessagePlan:
+        smart = settings.messages.smart_encoding if request.smart_encoding is None else request.smart_encoding
+        result = plan_message(
+            to=request.to,
+            from_=request.from_,
+            body=request.body,
+            validity_period=request.validity_period,
+            default_validity_period=settings.messages.default_validity_period,
+            smart_encoding=smart,
+            prices=services.prices,
+        )
+        if result.sender.kind == "number" and not await ownership.owns(
+            principal.account_id, result.sender.value
+        ):
+            raise FromNotOwnedError(
+                f"{result.sender.value} is not a number of this account. Send from one of its "
+                "numbers (GET /v1/numbers) or from an alphanumeric sender ID.",
+                field="from",
+            )
+        if request.status_callback is not None:
+            check_webhook_url(request.status_callback, allow_private=allow_private, field="status_callback")
+        return result
+
+    async def read_request(request: Request) -> SendRequest | Response:
+        try:
+            return _decode(await request.body(), request.headers.get("content-type"))
+        except _UnsupportedMediaType as exc:
+            return problem(
+                415,
+                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported media type",
+                f"Send the message as JSON with 'Content-Type: application/json' "
+                f"(got {exc.content_type or 'no content type'!r}).",
+            )
+
+    @router.post(
+        "",
+        status_code=201,
+        summary="Send a message",
+        openapi_extra={"requestBody": _REQUEST_BODY, "parameters": [_IDEMPOTENCY_PARAMETER]},
+        responses={201: {"description": "Accepted and queued; the row is committed."}},
+    )
+    @fast
+    async def create(request: Request) -> Response:
+        principal = await auth(request)
+        parsed = await read_request(request)
+        if isinstance(parsed, Response):
+            return parsed
+        idempotency_key = request.headers.get("idempotency-key")
+        if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+            raise InvalidParameterError(
+                f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters.",
+                field="Idempotency-Key",
+            )
+        result = await plan(principal, parsed)
+        now = datetime.now(UTC)
+        record = MessageRecord(
+            id=new_message_id(),
+            account_id=principal.account_id,
+            direction=Direction.OUTBOUND_API,
+            to=result.destination.e164,
+            from_=result.sender.value,
+            body=result.encoded.text,
+            status=MessageStatus.QUEUED,
+            encoding=result.encoded.encoding,
+            segments=len(result.encoded.segments),
+            price=str(result.price),
+            price_unit=result.price_unit,
+            country=result.destination.country,
+            is_test=principal.is_test,
+            status_callback=parsed.status_callback,
+            validity_period=result.validity_period,
+            expires_at=now + timedelta(seconds=result.validity_period),
+            attempt=0,
+            error_code=None,
+            error_message=None,
+            created_at=now,
+            updated_at=now,
+        )
+        stored, replayed = await services.writer.submit(
+            CreateMessage(
+                record,
+                next_attempt_at=now,
+                idempotency_key=idempotency_key,
+                request_hash=_request_hash(parsed) if idempotency_key is not None else None,
+            )
+        )
+        headers = [(b"location", f"/v1/messages/{stored.id}".encode())]
+        if replayed:
+            headers.append((b"idempotent-replayed", b"true"))
+        else:
+            services.on_accepted()
+        resource = message_resource(stored)
+        resource["smart_encoding"] = smart_encoding_resource(
+            result.encoded, enabled=result.smart_encoding
+        )
+        return JSONBytesResponse(_encoder.encode(resource), 201, headers)
+
+    @router.post(
+        "/preview",
+        summary="Validate a message and show its segments and price, without sending",
+        openapi_extra={"requestBody": _REQUEST_BODY},
+    )
+    async def preview(request: Request) -> Response:
+        principal = await auth(request)
+        parsed = await read_request(request)
+        if isinstance(parsed, Response):
+            return parsed
+        result = await plan(principal, parsed)
+        encoded = result.encoded
+        return _json(
+            {
+                "to": result.destination.e164,
+                "from": result.sender.value,
+                "body": encoded.text,
+                "encoding": encoded.encoding,
+                "segments": len(encoded.segments),
+                "parts": list(encoded.segments),
+                "characters": encoded.characters,
+                "units": encoded.units,
+                "characters_per_segment": encoded.units_per_segment,
+                "price": str(result.price),
+                "price_unit": result.price_unit,
+                "country": result.destination.country,
+                "validity_period": result.validity_period,
+                "smart_encoding": smart_encoding_resource(encoded, enabled=result.smart_encoding),
+            }
+        )
+
+    @router.get("/{message_id}", summary="Look up a message and its status history")
+    async def read(message_id: str, request: Request) -> Response:
+        principal = await auth(request)
+        record = await services.database.read(
+            lambda c: get_message(c, principal.account_id, message_id)
+        )
+        return _json(message_resource(record))
+
+    @router.get("", summary="List messages, newest first")
+    async def index(
+        request: Request,
+        status: Annotated[MessageStatus | None, Query()] = None,
+        to: Annotated[str | None, Query()] = None,
+        from_: Annotated[str | None, Query(alias="from")] = None,
+        direction: Annotated[Direction | None, Query()] = None,
+        created_after: Annotated[datetime | None, Query()] = None,
+        created_before: Annotated[datetime | None, Query()] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+        cursor: Annotated[str | None, Query()] = None,
+    ) -> Response:
+        principal = await auth(request)
+        where = MessageFilter(
+            status=status,
+            to=to,
+            from_=from_,
+            direction=direction,
+            created_after=_aware(created_after),
+            created_before=_aware(created_before),
+        )
+        account_id: AccountId = principal.account_id
+        records, next_cursor = await services.database.read(
+            lambda c: list_messages(c, account_id, where, limit=limit, cursor=cursor)
+        )
+        return _json(
+            {
+                "messages": [message_resource(r) for r in records],
+                "next_cursor": next_cursor,
+                "has_more": next_cursor is not None,
+            }
+        )
+
+    return router
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+_schema, _components = msgspec.json.schema_components(
+    [SendRequest], ref_template="#/components/schemas/{name}"
+)
+SCHEMA_COMPONENTS: dict[str, Any] = _components
+_REQUEST_BODY = {"required": True, "content": {"application/json": {"schema": _schema[0]}}}
+_IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY},
+    "description": "Same key and same body: the same message, sent once. Same key, other body: 409.",
+}

@@ -1,0 +1,137 @@
+"""One typed `Settings`, loaded once: `SMSGATE_*` environment over a TOML file over defaults.
+
+One name from end to end: `SMSGATE_HTTP_PORT` ↔ `[http] port` ↔ `settings.http.port`.
+The loader takes the environment as an argument, so tests pass a dict instead of patching
+`os.environ`, and nothing reads the environment after start-up.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from smsgate.errors import ConfigError
+
+ENV_PREFIX = "SMSGATE_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HttpSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///./smsgate.db"
+    # Group commit: how many waiting writes one transaction may take at most.
+    max_batch: int = Field(256, ge=1, le=10_000)
+
+
+class AuthSettings(_Section):
+    # Mixed into every API-secret hash, so a stolen database alone cannot test guesses.
+    pepper: SecretStr = SecretStr("")
+    token_ttl: int = Field(3600, ge=60, le=86_400, description="Bearer token lifetime, seconds")
+    # How long a verified credential is trusted without a database read; bounds how long a
+    # revoked key keeps working in a process that did not revoke it.
+    cache_seconds: float = Field(1.0, ge=0, le=60)
+
+
+class MessagesSettings(_Section):
+    smart_encoding: bool = True
+    default_validity_period: int = Field(36_000, ge=1, le=36_000)
+    # A TOML price table (see smsgate/data/prices.toml); empty means the built-in one.
+    price_file: str = ""
+
+
+class DeliverySettings(_Section):
+    enabled: bool = True
+    lease_seconds: float = Field(60.0, gt=0)
+    claim_batch: int = Field(100, ge=1, le=10_000)
+    max_in_flight: int = Field(256, ge=1)
+    poll_interval: float = Field(1.0, gt=0, le=60)
+    retry_base: float = Field(2.0, gt=0)
+    retry_max: float = Field(600.0, gt=0)
+    # Budget for one submit to a connector; past it the attempt counts as failed-retryable.
+    submit_timeout: float = Field(30.0, gt=0)
+
+
+class WebhookSettings(_Section):
+    allow_private: bool = False
+
+
+class Settings(_Section):
+    http: HttpSettings = HttpSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    auth: AuthSettings = AuthSettings()
+    messages: MessagesSettings = MessagesSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    webhook: WebhookSettings = WebhookSettings()
+
+
+_SECTIONS: dict[str, type[_Section]] = {
+    name: field.annotation  # type: ignore[misc]
+    for name, field in Settings.model_fields.items()
+}
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    overrides: dict[str, dict[str, str]] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+            continue
+        rest = name[len(ENV_PREFIX) :].lower()
+        section, _, key = rest.partition("_")
+        if section in _SECTIONS and key in _SECTIONS[section].model_fields:
+            overrides.setdefault(section, {})[key] = value
+    return overrides
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except FileNotFoundError:
+        raise ConfigError(f"Config file '{path}' does not exist. Fix SMSGATE_CONFIG.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Config file '{path}' is not valid TOML: {exc}.") from exc
+
+
+def load_settings(environ: Mapping[str, str], config_file: Path | None = None) -> Settings:
+    """Build the settings from defaults, then the TOML file, then `SMSGATE_*` variables.
+
+    The file is `config_file`, else `SMSGATE_CONFIG` if set. Raises ConfigError with a
+    sentence naming the bad setting, its value and what would be valid.
+    """
+    if config_file is None and environ.get(ENV_PREFIX + "CONFIG"):
+        config_file = Path(environ[ENV_PREFIX + "CONFIG"])
+    data: dict[str, Any] = _read_toml(config_file) if config_file else {}
+    for section, values in _env_overrides(environ).items():
+        existing = data.get(section)
+        data[section] = {**(existing if isinstance(existing, dict) else {}), **values}
+    try:
+        return Settings.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
+def _describe(exc: pydantic.ValidationError) -> str:
+    sentences = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        env = ENV_PREFIX + where.replace(".", "_").upper()
+        if error["type"] == "extra_forbidden":
+            sentences.append(f"Setting '{where}' is unknown; remove it or check the spelling.")
+        else:
+            sentences.append(
+                f"Setting '{where}' ({env}) has value {error.get('input')!r}: "
+                f"{error['msg'].rstrip('.')}."
+            )
+    return " ".join(sentences)

@@ -1,0 +1,159 @@
+"""The dispatcher: claims due messages under a lease, submits them, records what happened.
+
+One loop claims as many messages as there are free slots (`max_in_flight`) and starts one
+task per message in its TaskGroup; each task submits through the message's connector and
+queues its outcome with the writer. The loop sleeps until woken (a message was accepted, a
+slot freed) or the poll interval passes (retries and leases come due on their own).
+
+An attempt whose outcome is unknown (the submit timed out) is left alone: the message
+keeps its lease and is claimed again only when the lease expires, so a message is never
+submitted twice in one attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from smsgate.config import DeliverySettings
+from smsgate.delivery.backoff import RetryPolicy
+from smsgate.delivery.connector import Connector
+from smsgate.errors import DeliveryError, ErrorCode, StoreError
+from smsgate.store.queue import ClaimDue, ClaimedMessage, RecordOutcome
+from smsgate.store.writer import GroupCommitWriter
+
+log = logging.getLogger(__name__)
+
+Router = Callable[[ClaimedMessage], Connector | None]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        writer: GroupCommitWriter,
+        route: Router,
+        settings: DeliverySettings,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._writer = writer
+        self._route = route
+        self._settings = settings
+        self._policy = RetryPolicy(settings.retry_base, settings.retry_max)
+        self._rng = rng or random.Random()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._in_flight = 0
+        self.submitted = 0
+
+    def wake(self) -> None:
+        """Look for due messages now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Claim nothing more; `run` returns once in-flight submits are done."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        settings = self._settings
+        async with asyncio.TaskGroup() as tasks:
+            while not self._stopping:
+                self._wake.clear()
+                free = settings.max_in_flight - self._in_flight
+                claimed: list[ClaimedMessage] = []
+                if free > 0:
+                    claimed = await self._writer.submit(
+                        ClaimDue(
+                            datetime.now(UTC),
+                            timedelta(seconds=settings.lease_seconds),
+                            min(free, settings.claim_batch),
+                        )
+                    )
+                for message in claimed:
+                    self._in_flight += 1
+                    tasks.create_task(self._deliver(message))
+                if len(claimed) == settings.claim_batch:
+                    continue
+                try:
+                    async with asyncio.timeout(settings.poll_interval):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+
+    async def _deliver(self, message: ClaimedMessage) -> None:
+        try:
+            outcome = await self._attempt(message)
+            if outcome is not None:
+                await self._writer.submit(outcome)
+        except StoreError:
+            # The lease stays; the message is claimed again when it expires.
+            log.exception("could not record the outcome of %s", message.id)
+        finally:
+            self._in_flight -= 1
+            self._wake.set()
+
+    async def _attempt(self, message: ClaimedMessage) -> RecordOutcome | None:
+        connector = self._route(message)
+        try:
+            if connector is None:
+                raise DeliveryError(
+                    "No connector is configured for live messages; add one, or send with a "
+                    "test-mode key to use the simulator.",
+                    retryable=True,
+                    code=ErrorCode.UNREACHABLE,
+                )
+            async with asyncio.timeout(self._settings.submit_timeout):
+                carrier_ids = await connector.submit(message)
+        except TimeoutError:
+            log.warning(
+                "submit of %s attempt %d timed out; outcome unknown, it is retried when "
+                "its lease expires",
+                message.id,
+                message.attempt,
+            )
+            return None
+        except DeliveryError as error:
+            return self._after_failure(message, error)
+        self.submitted += 1
+        return RecordOutcome(
+            message.id,
+            message.attempt,
+            "sent",
+            datetime.now(UTC),
+            connector=connector.name,
+            carrier_ids=carrier_ids,
+        )
+
+    def _after_failure(self, message: ClaimedMessage, error: DeliveryError) -> RecordOutcome:
+        now = datetime.now(UTC)
+        detail = error.detail
+        if error.carrier_code is not None:
+            detail += f" (carrier status {error.carrier_code:#x}{': ' + error.carrier_text if error.carrier_text else ''})"
+        if error.retryable:
+            next_at = now + timedelta(seconds=self._policy.delay(message.attempt, self._rng))
+            if next_at < message.expires_at:
+                log.info("attempt %d of %s failed, retrying: %s", message.attempt, message.id, detail)
+                return RecordOutcome(
+                    message.id,
+                    message.attempt,
+                    "retry",
+                    now,
+                    next_attempt_at=next_at,
+                    error_code=error.code,
+                    detail=f"{detail} Next attempt at {next_at.isoformat(timespec='seconds')}.",
+                )
+            return RecordOutcome(
+                message.id,
+                message.attempt,
+                "failed",
+                now,
+                error_code=ErrorCode.VALIDITY_EXPIRED,
+                detail=f"The validity period ran out while retrying. Last error: {detail}",
+            )
+        return RecordOutcome(
+            message.id, message.attempt, "failed", now, error_code=error.code, detail=detail
+        )

@@ -1,0 +1,1 @@
+"""Pure logic: numbers, encodings, statuses. No I/O."""

@@ -1,0 +1,238 @@
+"""Messages and their event history: creating them (the API's hot path) and reading them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+
+from smsgate.domain.ids import AccountId, MessageId
+from smsgate.domain.status import MessageStatus
+from smsgate.errors import ConflictError, InvalidParameterError, NotFoundError
+from smsgate.store.schema import message_events, messages
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEvent:
+    status: str
+    at: datetime
+    attempt: int
+    error_code: int | None
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    id: MessageId
+    account_id: AccountId
+    direction: str
+    to: str
+    from_: str
+    body: str
+    status: str
+    encoding: str
+    segments: int
+    price: str
+    price_unit: str
+    country: str
+    is_test: bool
+    status_callback: str | None
+    validity_period: int
+    expires_at: datetime
+    attempt: int
+    error_code: int | None
+    error_message: str | None
+    created_at: datetime
+    updated_at: datetime
+    events: tuple[MessageEvent, ...] = field(default=())
+
+
+_COLUMNS = {
+    "to_number": "to",
+    "from_sender": "from_",
+}
+_RECORD_FIELDS = [f for f in MessageRecord.__dataclass_fields__ if f != "events"]
+
+
+def _record(row: Row[Any], events: tuple[MessageEvent, ...] = ()) -> MessageRecord:
+    values = row._mapping
+    kwargs = {_COLUMNS.get(k, k): values[k] for k in values.keys() if _COLUMNS.get(k, k) in _RECORD_FIELDS}
+    return MessageRecord(**kwargs, events=events)
+
+
+@dataclass(frozen=True, slots=True)
+class CreateMessage:
+    """Insert one accepted message and its first event (one transaction, with its batch).
+
+    With an `idempotency_key`, an earlier message under the same key is returned instead
+    (`replayed=True`) when the request was the same, and ConflictError raised when not.
+    """
+
+    record: MessageRecord
+    next_attempt_at: datetime | None
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+
+    def run(self, connection: Connection) -> tuple[MessageRecord, bool]:
+        outcome = CreateMessage.run_batch(connection, [self])[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome  # type: ignore[no-any-return]
+
+    @classmethod
+    def run_batch(cls, connection: Connection, jobs: Sequence[CreateMessage]) -> list[Any]:
+        outcomes: list[Any] = [None] * len(jobs)
+        seen: dict[tuple[str, str], CreateMessage] = {}
+        inserts: list[CreateMessage] = []
+        for index, job in enumerate(jobs):
+            if job.idempotency_key is None:
+                inserts.append(job)
+                outcomes[index] = (job.record, False)
+                continue
+            key = (job.record.account_id, job.idempotency_key)
+            earlier = seen.get(key) or _find_by_key(connection, *key)
+            if earlier is None:
+                seen[key] = job
+                inserts.append(job)
+                outcomes[index] = (job.record, False)
+            elif earlier.request_hash == job.request_hash:
+                outcomes[index] = (earlier.record, True)
+            else:
+                previous = earlier.record
+                outcomes[index] = ConflictError(
+                    f"Idempotency-Key '{job.idempotency_key}' was already used for a different "
+                    f"request (message {previous.id}). Use a new key for a new message."
+                )
+        if inserts:
+            connection.execute(messages.insert(), [job._row() for job in inserts])
+            connection.execute(
+                message_events.insert(),
+                [
+                    {
+                        "message_id": job.record.id,
+                        "status": job.record.status,
+                        "at": job.record.created_at,
+                        "attempt": 0,
+                        "error_code": None,
+                        "detail": None,
+                    }
+                    for job in inserts
+                ],
+            )
+        return outcomes
+
+    def _row(self) -> dict[str, Any]:
+        r = self.record
+        return {
+            "id": r.id,
+            "account_id": r.account_id,
+            "direction": r.direction,
+            "to_number": r.to,
+            "from_sender": r.from_,
+            "body": r.body,
+            "status": r.status,
+            "encoding": r.encoding,
+            "segments": r.segments,
+            "price": r.price,
+            "price_unit": r.price_unit,
+            "country": r.country,
+            "is_test": r.is_test,
+            "status_callback": r.status_callback,
+            "validity_period": r.validity_period,
+            "expires_at": r.expires_at,
+            "attempt": 0,
+            "next_attempt_at": self.next_attempt_at,
+            "idempotency_key": self.idempotency_key,
+            "request_hash": self.request_hash,
+            "created_at": r.created_at,
+            "updated_at": r.updated_at,
+        }
+
+
+def _find_by_key(connection: Connection, account_id: str, key: str) -> CreateMessage | None:
+    row = connection.execute(
+        select(messages).where(messages.c.account_id == account_id, messages.c.idempotency_key == key)
+    ).first()
+    if row is None:
+        return None
+    return CreateMessage(_record(row), row.next_attempt_at, key, row.request_hash)
+
+
+def get_message(connection: Connection, account_id: str, message_id: str) -> MessageRecord:
+    """The message with its events, if `account_id` owns it; NotFoundError otherwise."""
+    row = connection.execute(
+        select(messages).where(messages.c.id == message_id, messages.c.account_id == account_id)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"No message with id '{message_id}' exists in this account.")
+    events = tuple(
+        MessageEvent(e.status, e.at, e.attempt, e.error_code, e.detail)
+        for e in connection.execute(
+            select(message_events)
+            .where(message_events.c.message_id == message_id)
+            .order_by(message_events.c.seq)
+        )
+    )
+    return _record(row, events)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFilter:
+    status: MessageStatus | None = None
+    to: str | None = None
+    from_: str | None = None
+    direction: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not text.startswith("s"):
+            raise ValueError(text)
+        return int(text[1:])
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidParameterError(
+            f"Cursor '{cursor}' is not one this API gave out; pass 'next_cursor' from a "
+            "previous page unchanged.",
+            field="cursor",
+        ) from None
+
+
+def list_messages(
+    connection: Connection,
+    account_id: str,
+    where: MessageFilter,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[MessageRecord], str | None]:
+    """One page of the account's messages, newest first, and the cursor of the next page."""
+    query = select(messages).where(messages.c.account_id == account_id)
+    if cursor is not None:
+        query = query.where(messages.c.seq < decode_cursor(cursor))
+    if where.status is not None:
+        query = query.where(messages.c.status == where.status)
+    if where.to is not None:
+        query = query.where(messages.c.to_number == where.to)
+    if where.from_ is not None:
+        query = query.where(messages.c.from_sender == where.from_)
+    if where.direction is not None:
+        query = query.where(messages.c.direction == where.direction)
+    if where.created_after is not None:
+        query = query.where(messages.c.created_at > where.created_after)
+    if where.created_before is not None:
+        query = query.where(messages.c.created_at < where.created_before)
+    rows = connection.execute(query.order_by(messages.c.seq.desc()).limit(limit + 1)).all()
+    next_cursor = encode_cursor(rows[limit - 1].seq) if len(rows) > limit else None
+    return [_record(row) for row in rows[:limit]], next_cursor

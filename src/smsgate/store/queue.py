@@ -1,0 +1,245 @@
+"""The store is the queue: claiming due messages under a lease, and recording outcomes.
+
+A claim moves a message to `sending`, bumps its attempt and gives the claimer a lease.
+Only the holder of the current attempt may record its outcome: when a lease expires the
+message is claimed again as a new attempt, and a late outcome of the old attempt is
+ignored (and logged) instead of overwriting the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
+
+from smsgate.domain.ids import AccountId, MessageId
+from smsgate.domain.status import MessageStatus
+from smsgate.errors import ErrorCode
+from smsgate.store.schema import message_events, messages
+
+log = logging.getLogger(__name__)
+_S = MessageStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    id: MessageId
+    account_id: AccountId
+    to: str
+    from_: str
+    body: str
+    encoding: str
+    segments: int
+    is_test: bool
+    attempt: int
+    expires_at: datetime
+
+
+def _event(message_id: str, status: str, at: datetime, attempt: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "status": status,
+        "at": at,
+        "attempt": attempt,
+        "error_code": extra.get("error_code"),
+        "detail": extra.get("detail"),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimDue:
+    """Claim up to `limit` messages that are due now or whose lease has expired.
+
+    Messages past their validity are failed with 30036 here instead of being claimed.
+    """
+
+    now: datetime
+    lease: timedelta
+    limit: int
+
+    def run(self, connection: Connection) -> list[ClaimedMessage]:
+        now = self.now
+        due = or_(
+            and_(messages.c.status == _S.QUEUED, messages.c.next_attempt_at <= now),
+            and_(messages.c.status == _S.SENDING, messages.c.lease_until < now),
+        )
+        rows = connection.execute(
+            select(
+                messages.c.id,
+                messages.c.account_id,
+                messages.c.to_number,
+                messages.c.from_sender,
+                messages.c.body,
+                messages.c.encoding,
+                messages.c.segments,
+                messages.c.is_test,
+                messages.c.attempt,
+                messages.c.expires_at,
+                messages.c.status,
+            )
+            .where(due)
+            .order_by(messages.c.seq)
+            .limit(self.limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        claimed: list[ClaimedMessage] = []
+        events: list[dict[str, Any]] = []
+        expired: list[str] = []
+        for row in rows:
+            if row.expires_at <= now:
+                expired.append(row.id)
+                events.append(
+                    _event(
+                        row.id,
+                        _S.FAILED,
+                        now,
+                        row.attempt,
+                        error_code=ErrorCode.VALIDITY_EXPIRED,
+                        detail="The validity period ran out before the message could be sent.",
+                    )
+                )
+                continue
+            attempt = row.attempt + 1
+            detail = "lease expired; trying again" if row.status == _S.SENDING else None
+            claimed.append(
+                ClaimedMessage(
+                    MessageId(row.id),
+                    AccountId(row.account_id),
+                    row.to_number,
+                    row.from_sender,
+                    row.body,
+                    row.encoding,
+                    row.segments,
+                    row.is_test,
+                    attempt,
+                    row.expires_at,
+                )
+            )
+            events.append(_event(row.id, _S.SENDING, now, attempt, detail=detail))
+        if claimed:
+            connection.execute(
+                update(messages)
+                .where(messages.c.id.in_([m.id for m in claimed]))
+                .values(
+                    status=_S.SENDING,
+                    attempt=messages.c.attempt + 1,
+                    lease_until=now + self.lease,
+                    updated_at=now,
+                )
+            )
+        if expired:
+            connection.execute(
+                update(messages)
+                .where(messages.c.id.in_(expired))
+                .values(
+                    status=_S.FAILED,
+                    error_code=ErrorCode.VALIDITY_EXPIRED,
+                    error_message="The validity period ran out before the message could be sent.",
+                    lease_until=None,
+                    next_attempt_at=None,
+                    updated_at=now,
+                )
+            )
+        if events:
+            connection.execute(message_events.insert(), events)
+        return claimed
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOutcome:
+    """What became of one attempt: `sent`, `retry` at `next_attempt_at`, or `failed`."""
+
+    message_id: MessageId
+    attempt: int
+    kind: Literal["sent", "retry", "failed"]
+    at: datetime
+    connector: str | None = None
+    carrier_ids: tuple[str, ...] = ()
+    next_attempt_at: datetime | None = None
+    error_code: int | None = None
+    detail: str | None = None
+
+    def run(self, connection: Connection) -> bool:
+        return bool(RecordOutcome.run_batch(connection, [self])[0])
+
+    @classmethod
+    def run_batch(cls, connection: Connection, jobs: Sequence[RecordOutcome]) -> list[Any]:
+        # Read who holds each message first (inside the writer's transaction, so nothing
+        # moves in between), then write all current outcomes in one executemany.
+        holders = {
+            row.id: row.attempt
+            for row in connection.execute(
+                select(messages.c.id, messages.c.attempt)
+                .where(
+                    messages.c.id.in_({job.message_id for job in jobs}),
+                    messages.c.status == _S.SENDING,
+                )
+                .with_for_update()
+            )
+        }
+        current: list[RecordOutcome] = []
+        outcomes: list[Any] = []
+        for job in jobs:
+            is_current = holders.get(job.message_id) == job.attempt
+            if is_current:
+                current.append(job)
+                del holders[job.message_id]  # a second outcome for one attempt is stale too
+            else:
+                log.warning(
+                    "outcome of %s attempt %d ignored: the message moved on",
+                    job.message_id,
+                    job.attempt,
+                )
+            outcomes.append(is_current)
+        if current:
+            connection.execute(_RECORD_OUTCOME, [job._values() for job in current])
+            connection.execute(
+                message_events.insert(),
+                [
+                    _event(
+                        job.message_id,
+                        _OUTCOME_STATUS[job.kind],
+                        job.at,
+                        job.attempt,
+                        error_code=job.error_code,
+                        detail=job.detail,
+                    )
+                    for job in current
+                ],
+            )
+        return outcomes
+
+    def _values(self) -> dict[str, Any]:
+        sent = self.kind == "sent"
+        return {
+            "b_id": self.message_id,
+            "b_status": _OUTCOME_STATUS[self.kind],
+            "b_at": self.at,
+            "b_connector": self.connector,
+            "b_carrier_ids": json.dumps(list(self.carrier_ids)) if sent else None,
+            "b_next": self.next_attempt_at,
+            "b_code": self.error_code,
+            "b_message": None if self.kind == "retry" else self.detail,
+        }
+
+
+_OUTCOME_STATUS = {"sent": _S.SENT, "retry": _S.QUEUED, "failed": _S.FAILED}
+_RECORD_OUTCOME = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        updated_at=bindparam("b_at"),
+        lease_until=None,
+        connector=bindparam("b_connector"),
+        carrier_ids=bindparam("b_carrier_ids"),
+        next_attempt_at=bindparam("b_next"),
+        error_code=bindparam("b_code"),
+        error_message=bindparam("b_message"),
+    )
+)

@@ -1,0 +1,162 @@
+"""The tables. Alembic migrations in `migrations/` create and evolve them; this module is
+what the code queries against, and a test checks the two agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out.
+
+    PostgreSQL keeps them as `timestamptz`. SQLite has no time type, and its driver's
+    datetime adapter is the costliest step of an insert, so there they are fixed-width
+    ISO 8601 text (`2026-11-29T10:27:03.413000+00:00`), which sorts and compares in time
+    order and is read back by `datetime.fromisoformat` at C speed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(32))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use datetime.now(UTC)")
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.isoformat(timespec="microseconds")
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT.
+Serial = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(34), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(34), primary_key=True),
+    Column("account_id", String(34), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False, server_default=""),
+    Column("secret_hash", String(64), nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("key_id", String(34), ForeignKey("api_keys.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+numbers = Table(
+    "numbers",
+    metadata,
+    Column("id", String(34), primary_key=True),
+    Column("account_id", String(34), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("e164", String(16), nullable=False, unique=True),
+    Column("inbound_url", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    # seq orders messages for cursor pagination and the dispatcher; id is what users see.
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("id", String(34), nullable=False, unique=True),
+    Column("account_id", String(34), ForeignKey("accounts.id"), nullable=False),
+    Column("direction", String(16), nullable=False),
+    Column("to_number", String(16), nullable=False),
+    Column("from_sender", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("encoding", String(8), nullable=False),
+    Column("segments", Integer, nullable=False),
+    Column("price", String(24), nullable=False),
+    Column("price_unit", String(3), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("is_test", Boolean, nullable=False),
+    Column("status_callback", Text),
+    Column("validity_period", Integer, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("attempt", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime),
+    Column("lease_until", UTCDateTime),
+    Column("connector", String(64)),
+    Column("carrier_ids", Text),
+    Column("error_code", Integer),
+    Column("error_message", Text),
+    Column("idempotency_key", String(255)),
+    Column("request_hash", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_messages_account_seq", "account_id", "seq"),
+    Index("ix_messages_due", "status", "next_attempt_at"),
+    Index("uq_messages_idempotency", "account_id", "idempotency_key", unique=True),
+)
+
+message_events = Table(
+    "message_events",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("message_id", String(34), ForeignKey("messages.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("attempt", Integer, nullable=False, server_default="0"),
+    Column("error_code", Integer),
+    Column("detail", Text),
+)

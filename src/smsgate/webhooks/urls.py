@@ -1,0 +1,56 @@
+"""Where a webhook may point.
+
+A gateway that POSTs wherever a customer says can be made to reach the operator's own
+network (SSRF). Unless `webhooks.allow_private` is set, a URL must be http(s) and its host
+must not be a loopback, private, link-local, reserved or metadata address. This checks the
+URL as written; the sender checks the resolved address again at delivery time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from smsgate.errors import InvalidParameterError
+
+_LOCAL_NAMES = ("localhost", ".localhost", ".local", ".internal", ".home.arpa")
+
+
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def check_webhook_url(url: str, *, allow_private: bool, field: str) -> str:
+    """Return `url` if a webhook may be sent there; InvalidParameterError otherwise."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidParameterError(
+            f"{field} '{url}' is not an absolute http:// or https:// URL.", field=field
+        )
+    del port
+    if allow_private:
+        return url
+    host = parts.hostname.rstrip(".").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if host == "localhost" or host.endswith(_LOCAL_NAMES):
+            raise InvalidParameterError(
+                f"{field} '{url}' points at a local host name; webhooks go to public hosts "
+                "unless the gateway runs with SMSGATE_WEBHOOK_ALLOW_PRIVATE=1.",
+                field=field,
+            ) from None
+        return url
+    if not is_public_address(address):
+        raise InvalidParameterError(
+            f"{field} '{url}' points at the non-public address {address}; webhooks go to public "
+            "addresses unless the gateway runs with SMSGATE_WEBHOOK_ALLOW_PRIVATE=1.",
+            field=field,
+        )
+    return url

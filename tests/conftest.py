@@ -1,0 +1,159 @@
+"""Fixtures that start the real thing: a gateway (uvicorn + app) on 127.0.0.1 port 0 over
+a real SQLite file, with accounts and keys made through the store."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from smsgate.app import Gateway, build_gateway, create_app
+from smsgate.config import Settings, load_settings
+from smsgate.store import accounts as account_store
+from smsgate.store import numbers as number_store
+from smsgate.store.database import Database
+
+START_DEADLINE = 15.0
+
+
+def wait_for(condition: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.02) -> Any:
+    """Poll `condition` until it returns something truthy; fail the test at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+@dataclass
+class Credentials:
+    account_id: str
+    key_id: str
+    secret: str
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        return (self.key_id, self.secret)
+
+
+class RunningGateway:
+    """A gateway served by uvicorn in a background thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.gateway: Gateway = build_gateway(settings)
+        self.database: Database = self.gateway.database
+        self.database_path = Path(settings.database.url.removeprefix("sqlite:///"))
+        self.database.migrate()
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._server = uvicorn.Server(
+            uvicorn.Config(create_app(self.gateway), log_level="warning", lifespan="on")
+        )
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    def start(self) -> RunningGateway:
+        self._thread.start()
+        wait_for(lambda: self._server.started, timeout=START_DEADLINE)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=START_DEADLINE)
+        self._socket.close()
+        assert not self._thread.is_alive(), "gateway did not stop in time"
+
+    def account(self, name: str, *, mode: str = "test") -> Credentials:
+        pepper = self.settings.auth.pepper.get_secret_value()
+
+        def create(connection: Any) -> Credentials:
+            account = account_store.find_account(connection, name) or account_store.create_account(
+                connection, name
+            )
+            key, secret = account_store.create_key(
+                connection, account.id, mode=mode, name="tests", pepper=pepper  # type: ignore[arg-type]
+            )
+            return Credentials(account.id, key.id, secret)
+
+        return self.database.run_sync(create)
+
+    def add_number(self, credentials: Credentials, e164: str) -> None:
+        self.database.run_sync(
+            lambda c: number_store.add_number(c, credentials.account_id, e164, inbound_url=None)  # type: ignore[arg-type]
+        )
+
+    def client(self, credentials: Credentials | None = None, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.base_url,
+            auth=credentials.auth if credentials else None,
+            timeout=10,
+            **kwargs,
+        )
+
+
+def make_settings(tmp_path: Path, **overrides: str) -> Settings:
+    environ = {
+        "SMSGATE_DATABASE_URL": f"sqlite:///{tmp_path / 'smsgate.db'}",
+        "SMSGATE_DELIVERY_POLL_INTERVAL": "0.05",
+        "SMSGATE_DELIVERY_RETRY_BASE": "0.05",
+        "SMSGATE_DELIVERY_RETRY_MAX": "0.2",
+    }
+    environ.update({f"SMSGATE_{k.upper()}": v for k, v in overrides.items()})
+    return load_settings(environ)
+
+
+@pytest.fixture
+def start_gateway(tmp_path: Path) -> Iterator[Callable[..., RunningGateway]]:
+    """Start gateways with setting overrides (`delivery_enabled="0"`); all stop at teardown."""
+    started: list[RunningGateway] = []
+
+    def start(**overrides: str) -> RunningGateway:
+        running = RunningGateway(make_settings(tmp_path, **overrides)).start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in reversed(started):
+        running.stop()
+
+
+@pytest.fixture
+def gateway(start_gateway: Callable[..., RunningGateway]) -> RunningGateway:
+    return start_gateway()
+
+
+SENDER = "+15005550006"
+RECIPIENT = "+14155552671"
+
+
+@pytest.fixture
+def account(gateway: RunningGateway) -> Credentials:
+    credentials = gateway.account("acme")
+    gateway.add_number(credentials, SENDER)
+    return credentials
+
+
+@pytest.fixture
+def client(gateway: RunningGateway, account: Credentials) -> Iterator[httpx.Client]:
+    with gateway.client(account) as http:
+        yield http
+
+
+def services_required() -> bool:
+    return os.environ.get("SMSGATE_REQUIRE_SERVICES") == "1"
