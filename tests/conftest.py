@@ -57,18 +57,18 @@ class RunningGateway:
         self.database: Database = self.gateway.database
         self.database_path = Path(settings.database.url.removeprefix("sqlite:///"))
         self.database.migrate()
-        self._socket = socket.socket()
-        self._socket.bind(("127.0.0.1", 0))
-        self.port = self._socket.getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
         self._server = uvicorn.Server(
             uvicorn.Config(create_app(self.gateway), log_level="warning", lifespan="on")
         )
+        self.base_url = ""
+
+    def start(self) -> RunningGateway:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.base_url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
         )
-
-    def start(self) -> RunningGateway:
         self._thread.start()
         wait_for(lambda: self._server.started, timeout=START_DEADLINE)
         return self
@@ -87,7 +87,11 @@ class RunningGateway:
                 connection, name
             )
             key, secret = account_store.create_key(
-                connection, account.id, mode=mode, name="tests", pepper=pepper  # type: ignore[arg-type]
+                connection,
+                account.id,
+                mode=mode,
+                name="tests",
+                pepper=pepper,  # type: ignore[arg-type]
             )
             return Credentials(account.id, key.id, secret)
 

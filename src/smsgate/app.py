@@ -89,4 +89,3 @@ async def run_gateway(gateway: Gateway) -> AsyncIterator[None]:
     finally:
         await gateway.writer.aclose()
         gateway.database.dispose()
-

@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import socket
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -81,7 +80,9 @@ def run_in_store(current: Settings, fn: Callable[[Any], T], what: str) -> T:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on [default: http.host]")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: http.host]")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [default: http.port]")] = None,
     sandbox: Annotated[
         bool, typer.Option("--sandbox", help="Create the sandbox account and test key, print them")
@@ -89,14 +90,17 @@ def serve(
 ) -> None:
     """Start the gateway: HTTP API, dispatcher and connectors."""
     current = settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     host = host or current.http.host
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((host, current.http.port if port is None else port))
     except OSError as exc:
-        fail(f"cannot listen on {host}:{port or current.http.port}: {exc.strerror}. Pick another --port.")
+        where = f"{host}:{port or current.http.port}"
+        fail(f"cannot listen on {where}: {exc.strerror}. Pick another --port.")
     base_url = f"http://{host}:{listener.getsockname()[1]}"
     gateway = build_gateway(current)
     if sandbox:
@@ -104,7 +108,7 @@ def serve(
         db_path = _sqlite_path(current.database.url)
         state = (db_path.parent if db_path else Path.cwd()) / ".smsgate" / "sandbox.json"
         credentials = guarded(lambda: _sandbox(gateway.database, state, pepper))
-        out.print(f"\n[bold]smsgate sandbox[/] (test-mode key: messages go to the simulator)")
+        out.print("\n[bold]smsgate sandbox[/] (test-mode key: messages go to the simulator)")
         out.print(f"  API key id:  {credentials.key_id}", highlight=False)
         out.print(f"  secret:      {credentials.secret}", highlight=False)
         out.print(f"  from number: {credentials.number}", highlight=False)
@@ -146,7 +150,9 @@ def send(
     to: Annotated[str, typer.Option(help="Destination, E.164 (+14155552671)")],
     body: Annotated[str, typer.Option(help="The text")],
     from_: Annotated[str, typer.Option("--from", help="A number of yours or a sender ID")],
-    url: Annotated[str, typer.Option(envvar="SMSGATE_URL", help="Gateway URL")] = "http://127.0.0.1:8080",
+    url: Annotated[
+        str, typer.Option(envvar="SMSGATE_URL", help="Gateway URL")
+    ] = "http://127.0.0.1:8080",
     key_id: Annotated[str, typer.Option(envvar="SMSGATE_KEY_ID", help="API key id (SK…)")] = "",
     secret: Annotated[str, typer.Option(envvar="SMSGATE_SECRET", help="API key secret")] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print the message as JSON")] = False,
@@ -172,16 +178,19 @@ def send(
     if as_json:
         print(json.dumps(payload))
     else:
-        out.print(f"{payload['id']} {payload['status']}: {payload['segments']} segment(s), "
-                  f"{payload['encoding']}, {payload['price']} {payload['price_unit']}", highlight=False)
+        out.print(
+            f"{payload['id']} {payload['status']}: {payload['segments']} segment(s), "
+            f"{payload['encoding']}, {payload['price']} {payload['price_unit']}",
+            highlight=False,
+        )
 
 
 @accounts_app.command("create")
-def accounts_create(
-    name: str, as_json: Annotated[bool, typer.Option("--json")] = False
-) -> None:
+def accounts_create(name: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Create an account."""
-    account = run_in_store(settings(), lambda c: account_store.create_account(c, name), "creating an account")
+    account = run_in_store(
+        settings(), lambda c: account_store.create_account(c, name), "creating an account"
+    )
     if as_json:
         print(json.dumps({"account_id": account.id, "name": account.name}))
     else:
@@ -207,7 +216,9 @@ AccountOption = Annotated[str, typer.Option("--account", help="Account name or i
 @keys_app.command("create")
 def keys_create(
     account: AccountOption = "default",
-    test: Annotated[bool, typer.Option("--test", help="Test mode: messages go to the simulator")] = False,
+    test: Annotated[
+        bool, typer.Option("--test", help="Test mode: messages go to the simulator")
+    ] = False,
     name: Annotated[str, typer.Option(help="A label for the key")] = "",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -225,8 +236,11 @@ def keys_create(
     if as_json:
         print(json.dumps({"account_id": key.account_id, "key_id": key.id, "secret": secret}))
     else:
-        out.print(f"key id:  {key.id} ({key.mode})\nsecret:  {secret}\n"
-                  "[dim]The secret is shown only now; store it safely.[/]", highlight=False)
+        out.print(
+            f"key id:  {key.id} ({key.mode})\nsecret:  {secret}\n"
+            "[dim]The secret is shown only now; store it safely.[/]",
+            highlight=False,
+        )
 
 
 @keys_app.command("list")
@@ -256,7 +270,13 @@ def keys_list(
         return
     table = Table("key id", "account", "mode", "name", "revoked")
     for row in rows:
-        table.add_row(row["key_id"], row["account_id"], row["mode"], row["name"], "yes" if row["revoked"] else "")
+        table.add_row(
+            row["key_id"],
+            row["account_id"],
+            row["mode"],
+            row["name"],
+            "yes" if row["revoked"] else "",
+        )
     out.print(table)
 
 
@@ -277,7 +297,11 @@ def numbers_add(
     current = settings()
     number = guarded(lambda: parse_destination(e164, field="number")).e164
     if inbound_url is not None:
-        guarded(lambda: check_webhook_url(inbound_url, allow_private=current.webhook.allow_private, field="inbound_url"))
+        guarded(
+            lambda: check_webhook_url(
+                inbound_url, allow_private=current.webhook.allow_private, field="inbound_url"
+            )
+        )
 
     def add(connection: Any) -> Any:
         owner = account_store.get_account(connection, account)
@@ -315,4 +339,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from smsgate.errors import ConfigError
 
@@ -59,8 +59,24 @@ class DeliverySettings(_Section):
     poll_interval: float = Field(1.0, gt=0, le=60)
     retry_base: float = Field(2.0, gt=0)
     retry_max: float = Field(600.0, gt=0)
-    # Budget for one submit to a connector; past it the attempt counts as failed-retryable.
+    # Budget for one submit to a connector. Past it the outcome is unknown: the message
+    # keeps its lease and is tried again only when the lease expires.
     submit_timeout: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_submit(self) -> DeliverySettings:
+        # A lease that expired while its submit was still running would let a second
+        # worker submit the same message: at most one submit per attempt needs this.
+        if self.lease_seconds <= self.submit_timeout:
+            raise ValueError(
+                f"lease_seconds ({self.lease_seconds}) must be longer than submit_timeout "
+                f"({self.submit_timeout})"
+            )
+        if self.retry_base > self.retry_max:
+            raise ValueError(
+                f"retry_base ({self.retry_base}) must not exceed retry_max ({self.retry_max})"
+            )
+        return self
 
 
 class WebhookSettings(_Section):
@@ -127,11 +143,13 @@ def _describe(exc: pydantic.ValidationError) -> str:
     for error in exc.errors():
         where = ".".join(str(part) for part in error["loc"])
         env = ENV_PREFIX + where.replace(".", "_").upper()
+        message = error["msg"].removeprefix("Value error, ").rstrip(".")
         if error["type"] == "extra_forbidden":
             sentences.append(f"Setting '{where}' is unknown; remove it or check the spelling.")
+        elif isinstance(error.get("input"), dict):
+            sentences.append(f"Settings in [{where}] do not fit together: {message}.")
         else:
             sentences.append(
-                f"Setting '{where}' ({env}) has value {error.get('input')!r}: "
-                f"{error['msg'].rstrip('.')}."
+                f"Setting '{where}' ({env}) has value {error.get('input')!r}: {message}."
             )
     return " ".join(sentences)

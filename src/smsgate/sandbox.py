@@ -51,7 +51,11 @@ def ensure_sandbox(database: Database, path: Path, *, pepper: str) -> SandboxCre
             number_store.add_number(connection, account.id, SANDBOX_NUMBER, inbound_url=None)
         if saved is not None and saved.account_id == account.id:
             key = account_store.find_key(connection, saved.key_id)
-            if key and key.revoked_at is None and secret_matches(saved.secret, key.secret_hash, pepper):
+            if (
+                key
+                and key.revoked_at is None
+                and secret_matches(saved.secret, key.secret_hash, pepper)
+            ):
                 return saved
         key, secret = account_store.create_key(
             connection, account.id, mode="test", name="sandbox", pepper=pepper
@@ -68,9 +72,7 @@ def ensure_sandbox(database: Database, path: Path, *, pepper: str) -> SandboxCre
 
 
 def curl_example(base_url: str, credentials: SandboxCredentials) -> str:
-    body = json.dumps(
-        {"to": EXAMPLE_TO, "from": credentials.number, "body": "Hello from smsgate!"}
-    )
+    body = json.dumps({"to": EXAMPLE_TO, "from": credentials.number, "body": "Hello from smsgate!"})
     return (
         f"curl -u {credentials.key_id}:{credentials.secret} {base_url}/v1/messages "
         f"-H 'Content-Type: application/json' -d '{body}'"

@@ -57,7 +57,9 @@ def test_malformed_or_unknown_credentials_get_401(
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_wrong_secret_and_unknown_key_get_401(gateway: RunningGateway, account: Credentials) -> None:
+def test_wrong_secret_and_unknown_key_get_401(
+    gateway: RunningGateway, account: Credentials
+) -> None:
     wrong = httpx.get(f"{gateway.base_url}/v1/messages", auth=(account.key_id, "nope"))
     unknown = httpx.get(f"{gateway.base_url}/v1/messages", auth=("SK" + "0" * 32, account.secret))
     assert wrong.status_code == unknown.status_code == 401
@@ -108,7 +110,9 @@ def test_client_id_and_secret_in_the_form_also_work(
     assert response.status_code == 200
 
 
-def test_expired_token_gets_401_invalid_token(gateway: RunningGateway, account: Credentials) -> None:
+def test_expired_token_gets_401_invalid_token(
+    gateway: RunningGateway, account: Credentials
+) -> None:
     token = token_for(gateway, account)
     gateway.database.run_sync(
         lambda c: c.execute(

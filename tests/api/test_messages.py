@@ -18,11 +18,13 @@ def test_send_answers_201_queued_with_location(client: httpx.Client) -> None:
     response = send(client)
     assert response.status_code == 201, response.text
     message = response.json()
-    assert message["id"].startswith("SM") and len(message["id"]) == 34
+    assert message["id"].startswith("SM")
+    assert len(message["id"]) == 34
     assert message["status"] == "queued"
     assert message["encoding"] == "GSM-7"
     assert message["segments"] == 1
-    assert message["price"] == "0.0079" and message["price_unit"] == "USD"
+    assert message["price"] == "0.0079"
+    assert message["price_unit"] == "USD"
     assert message["created_at"].endswith("Z")
     assert response.headers["location"] == f"/v1/messages/{message['id']}"
 
@@ -49,7 +51,7 @@ def test_long_unicode_body_is_split_into_ucs2_segments(client: httpx.Client) -> 
 def test_smart_encoding_replaces_curly_quotes_and_says_so(client: httpx.Client) -> None:
     message = send(client, body="It\u2019s \u201cready\u201d").json()
     assert message["encoding"] == "GSM-7"
-    assert message["body"] == "It's \"ready\""
+    assert message["body"] == 'It\'s "ready"'
     assert message["smart_encoding"]["applied"] is True
     assert {"from": "\u2019", "to": "'"} in message["smart_encoding"]["replacements"]
 
@@ -83,7 +85,9 @@ def test_idempotency_key_replays_the_same_message(client: httpx.Client) -> None:
 
 def test_idempotency_key_with_another_body_is_a_conflict(client: httpx.Client) -> None:
     headers = {"Idempotency-Key": "order-43"}
-    client.post("/v1/messages", json={"to": RECIPIENT, "from": SENDER, "body": "a"}, headers=headers)
+    client.post(
+        "/v1/messages", json={"to": RECIPIENT, "from": SENDER, "body": "a"}, headers=headers
+    )
     response = client.post(
         "/v1/messages", json={"to": RECIPIENT, "from": SENDER, "body": "b"}, headers=headers
     )
@@ -99,7 +103,9 @@ def test_concurrent_identical_idempotent_requests_create_one_message(
 
     def post(_: int) -> str:
         with gateway.client(account) as http:
-            response = http.post("/v1/messages", json=payload, headers={"Idempotency-Key": "race-1"})
+            response = http.post(
+                "/v1/messages", json=payload, headers={"Idempotency-Key": "race-1"}
+            )
             assert response.status_code == 201, response.text
             return str(response.json()["id"])
 

@@ -15,7 +15,8 @@ def assert_problem(response: httpx.Response, status: int, code: int, field: str 
     assert problem["status"] == status
     assert problem["code"] == code
     assert problem.get("field") == field
-    assert problem["title"] and problem["detail"].endswith(".")
+    assert problem["title"]
+    assert problem["detail"].endswith(".")
 
 
 @pytest.mark.parametrize(

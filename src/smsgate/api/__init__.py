@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp
 

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 
 from fastapi.routing import APIRoute
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,7 +37,7 @@ def fast_routes(routes: Iterable[object]) -> dict[tuple[str, str], Endpoint]:
     table: dict[tuple[str, str], Endpoint] = {}
     for route in routes:
         if isinstance(route, APIRoute) and getattr(route.endpoint, _MARK, False):
-            for method in route.methods:
+            for method in route.methods or ():
                 table[method, route.path] = route.endpoint
     return table
 
@@ -64,7 +63,10 @@ class JSONBytesResponse(Response):
     media_type = "application/json"
 
     def __init__(
-        self, content: bytes, status_code: int = 200, headers: list[tuple[bytes, bytes]] = ()  # type: ignore[assignment]
+        self,
+        content: bytes,
+        status_code: int = 200,
+        headers: list[tuple[bytes, bytes]] = (),  # type: ignore[assignment]
     ) -> None:
         self.status_code = status_code
         self.body = content

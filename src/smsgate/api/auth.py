@@ -90,7 +90,9 @@ class Authenticator:
 
     async def _verify_token(self, token: str) -> tuple[Principal, float]:
         if not token.startswith(TOKEN_PREFIX):
-            raise AuthFailed("The bearer token is not one this gateway issued.", bearer_error="invalid_token")
+            raise AuthFailed(
+                "The bearer token is not one this gateway issued.", bearer_error="invalid_token"
+            )
         token_hash = hash_token(token, self._pepper)
 
         def lookup(connection: Connection) -> tuple[ApiKey, datetime] | None:

@@ -15,11 +15,11 @@ import msgspec
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from smsgate.api._fastpath import JSONBytesResponse, fast
 from smsgate.api._ownership import NumberOwnership
 from smsgate.api.auth import Principal
 from smsgate.api.problems import problem
 from smsgate.api.resources import message_resource, smart_encoding_resource
-from smsgate.api._fastpath import JSONBytesResponse, fast
 from smsgate.api.services import ApiServices
 from smsgate.domain.ids import AccountId, new_message_id
 from smsgate.domain.status import Direction, MessageStatus
@@ -86,7 +86,9 @@ def _decode(request_body: bytes, content_type: str | None) -> SendRequest:
         if message.startswith("Object missing required field"):
             field = message.split("`")[1]
         error = _FIELD_ERRORS.get(field or "", ValidationError)
-        raise error(f"{message.split(' - at ')[0]}{f' (field {field!r})' if field else ''}.", field=field) from None
+        raise error(
+            f"{message.split(' - at ')[0]}{f' (field {field!r})' if field else ''}.", field=field
+        ) from None
     except msgspec.DecodeError as exc:
         raise ValidationError(f"The request body is not valid JSON: {exc}.") from None
 
@@ -108,7 +110,11 @@ def build_router(services: ApiServices) -> APIRouter:
     allow_private = settings.webhook.allow_private
 
     async def plan(principal: Principal, request: SendRequest) -> MessagePlan:
-        smart = settings.messages.smart_encoding if request.smart_encoding is None else request.smart_encoding
+        smart = (
+            settings.messages.smart_encoding
+            if request.smart_encoding is None
+            else request.smart_encoding
+        )
         result = plan_message(
             to=request.to,
             from_=request.from_,
@@ -127,7 +133,9 @@ def build_router(services: ApiServices) -> APIRouter:
                 field="from",
             )
         if request.status_callback is not None:
-            check_webhook_url(request.status_callback, allow_private=allow_private, field="status_callback")
+            check_webhook_url(
+                request.status_callback, allow_private=allow_private, field="status_callback"
+            )
         return result
 
     async def read_request(request: Request) -> SendRequest | Response:
@@ -296,5 +304,7 @@ _IDEMPOTENCY_PARAMETER = {
     "in": "header",
     "required": False,
     "schema": {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY},
-    "description": "Same key and same body: the same message, sent once. Same key, other body: 409.",
+    "description": (
+        "Same key and same body: the same message, sent once. Same key, other body: 409."
+    ),
 }

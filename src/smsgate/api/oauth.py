@@ -98,7 +98,7 @@ def build_router(services: ApiServices) -> APIRouter:
             key = await services.auth.verify_key(key_id, secret)
         except AuthFailed as exc:
             return _oauth_error(401, "invalid_client", exc.detail)
-        access_token, expires_at = await services.writer.submit(
+        access_token, _expires_at = await services.writer.submit(
             Call(
                 lambda c: account_store.issue_token(
                     c,

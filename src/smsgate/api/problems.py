@@ -8,6 +8,7 @@ subclass of a known error needs no new handler.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -72,7 +73,7 @@ def problem(
     detail: str,
     *,
     field: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
@@ -126,7 +127,9 @@ async def _on_http_error(_request: Request, exc: Exception) -> Response:
         detail = "There is nothing at this path. See /docs for the API's endpoints."
     elif exc.status_code == 405:
         detail = "This path does not take that method. See /docs for what it takes."
-    return problem(exc.status_code, code, detail.split(".")[0] or "Error", detail, headers=exc.headers)
+    return problem(
+        exc.status_code, code, detail.split(".")[0] or "Error", detail, headers=exc.headers
+    )
 
 
 async def _on_request_validation(_request: Request, exc: Exception) -> Response:

@@ -10,7 +10,9 @@ from smsgate.store.messages import MessageRecord
 
 
 def timestamp(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return (
+        None if value is None else value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
 
 
 def message_resource(record: MessageRecord) -> dict[str, Any]:

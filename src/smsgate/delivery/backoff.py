@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+_shared_rng = random.Random()
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -13,7 +15,9 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if not 0 < self.base <= self.cap:
-            raise ValueError(f"RetryPolicy needs 0 < base <= cap, got base={self.base}, cap={self.cap}")
+            raise ValueError(
+                f"RetryPolicy needs 0 < base <= cap, got base={self.base}, cap={self.cap}"
+            )
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based).
@@ -21,5 +25,5 @@ class RetryPolicy:
         Equal jitter: half the exponential step is fixed, half is random, so retries of a
         burst spread out but none comes back sooner than half the step.
         """
-        step = min(self.cap, self.base * 2 ** max(attempt - 1, 0))
-        return step / 2 + (rng or random).uniform(0, step / 2)
+        step = min(self.cap, self.base * 2.0 ** max(attempt - 1, 0))
+        return step / 2 + (rng or _shared_rng).uniform(0, step / 2)

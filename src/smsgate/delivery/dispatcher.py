@@ -132,11 +132,14 @@ class Dispatcher:
         now = datetime.now(UTC)
         detail = error.detail
         if error.carrier_code is not None:
-            detail += f" (carrier status {error.carrier_code:#x}{': ' + error.carrier_text if error.carrier_text else ''})"
+            said = f": {error.carrier_text}" if error.carrier_text else ""
+            detail += f" (carrier status {error.carrier_code:#x}{said})"
         if error.retryable:
             next_at = now + timedelta(seconds=self._policy.delay(message.attempt, self._rng))
             if next_at < message.expires_at:
-                log.info("attempt %d of %s failed, retrying: %s", message.attempt, message.id, detail)
+                log.info(
+                    "attempt %d of %s failed, retrying: %s", message.attempt, message.id, detail
+                )
                 return RecordOutcome(
                     message.id,
                     message.attempt,

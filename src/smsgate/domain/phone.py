@@ -1,6 +1,6 @@
 """Destination numbers: strict E.164, checked with `phonenumbers`.
 
-We accept only E.164 (`+` and 8–15 digits) so that one handset has one spelling in the
+We accept only E.164 (`+` and 8 to 15 digits) so that one handset has one spelling in the
 store. When the input is a number in another form, the error gives its E.164 spelling.
 """
 

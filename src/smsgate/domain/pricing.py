@@ -33,7 +33,7 @@ def parse_price_table(text: str, *, source: str = "price table") -> PriceTable:
             result = Decimal(str(value))
         except InvalidOperation:
             raise ConfigError(
-                f"The {source} has {where} = {value!r}; write a decimal like \"0.0079\"."
+                f'The {source} has {where} = {value!r}; write a decimal like "0.0079".'
             ) from None
         if result < 0 or not result.is_finite():
             raise ConfigError(f"The {source} has {where} = {value!r}; prices cannot be negative.")
@@ -41,7 +41,7 @@ def parse_price_table(text: str, *, source: str = "price table") -> PriceTable:
 
     countries = data.get("countries", {})
     if not isinstance(countries, dict):
-        raise ConfigError(f"The {source} needs [countries] to be a table of CC = \"price\".")
+        raise ConfigError(f'The {source} needs [countries] to be a table of CC = "price".')
     return PriceTable(
         currency=str(data.get("currency", "USD")),
         default=amount("default", data.get("default", "0")),

@@ -46,7 +46,9 @@ ALLOWED: dict[MessageStatus, frozenset[MessageStatus]] = {
     _S.ACCEPTED: frozenset({_S.SCHEDULED, _S.QUEUED, _S.FAILED, _S.CANCELED}),
     _S.SCHEDULED: frozenset({_S.QUEUED, _S.CANCELED, _S.FAILED}),
     _S.QUEUED: frozenset({_S.SENDING, _S.CANCELED, _S.FAILED}),
-    _S.SENDING: frozenset({_S.SENDING, _S.QUEUED, _S.SENT, _S.FAILED, _S.DELIVERED, _S.UNDELIVERED}),
+    _S.SENDING: frozenset(
+        {_S.SENDING, _S.QUEUED, _S.SENT, _S.FAILED, _S.DELIVERED, _S.UNDELIVERED}
+    ),
     _S.SENT: frozenset({_S.DELIVERED, _S.UNDELIVERED, _S.FAILED}),
 }
 

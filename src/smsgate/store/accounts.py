@@ -128,7 +128,9 @@ def revoke_key(connection: Connection, key_id: str) -> ApiKey:
     """Revoke a key (idempotent); its access tokens stop working with it."""
     key = find_key(connection, key_id)
     if key is None:
-        raise NotFoundError(f"No API key has the id '{key_id}'. List them with 'smsgate keys list'.")
+        raise NotFoundError(
+            f"No API key has the id '{key_id}'. List them with 'smsgate keys list'."
+        )
     if key.revoked_at is None:
         connection.execute(
             update(api_keys).where(api_keys.c.id == key_id).values(revoked_at=datetime.now(UTC))
@@ -145,7 +147,10 @@ def issue_token(
     expires_at = now + timedelta(seconds=ttl_seconds)
     connection.execute(
         access_tokens.insert().values(
-            token_hash=hash_token(token, pepper), key_id=key.id, created_at=now, expires_at=expires_at
+            token_hash=hash_token(token, pepper),
+            key_id=key.id,
+            created_at=now,
+            expires_at=expires_at,
         )
     )
     return token, expires_at

@@ -61,7 +61,9 @@ _RECORD_FIELDS = [f for f in MessageRecord.__dataclass_fields__ if f != "events"
 
 def _record(row: Row[Any], events: tuple[MessageEvent, ...] = ()) -> MessageRecord:
     values = row._mapping
-    kwargs = {_COLUMNS.get(k, k): values[k] for k in values.keys() if _COLUMNS.get(k, k) in _RECORD_FIELDS}
+    kwargs = {
+        _COLUMNS.get(k, k): values[k] for k in values if _COLUMNS.get(k, k) in _RECORD_FIELDS
+    }
     return MessageRecord(**kwargs, events=events)
 
 
@@ -156,7 +158,9 @@ class CreateMessage:
 
 def _find_by_key(connection: Connection, account_id: str, key: str) -> CreateMessage | None:
     row = connection.execute(
-        select(messages).where(messages.c.account_id == account_id, messages.c.idempotency_key == key)
+        select(messages).where(
+            messages.c.account_id == account_id, messages.c.idempotency_key == key
+        )
     ).first()
     if row is None:
         return None

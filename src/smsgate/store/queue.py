@@ -40,7 +40,9 @@ class ClaimedMessage:
     expires_at: datetime
 
 
-def _event(message_id: str, status: str, at: datetime, attempt: int, **extra: Any) -> dict[str, Any]:
+def _event(
+    message_id: str, status: str, at: datetime, attempt: int, **extra: Any
+) -> dict[str, Any]:
     return {
         "message_id": message_id,
         "status": status,

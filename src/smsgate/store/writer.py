@@ -44,9 +44,7 @@ class BatchJob(Job[T_co], Protocol):
     """
 
     @classmethod
-    def run_batch(
-        cls, connection: Connection, jobs: Sequence[Any]
-    ) -> list[Any]: ...
+    def run_batch(cls, connection: Connection, jobs: Sequence[Any]) -> list[Any]: ...
 
 
 class _Pending(Generic[T]):

@@ -49,7 +49,9 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("expires_at", UTCDateTime, nullable=False),
         sa.PrimaryKeyConstraint("token_hash", name="pk_access_tokens"),
-        sa.ForeignKeyConstraint(["key_id"], ["api_keys.id"], name="fk_access_tokens_key_id_api_keys"),
+        sa.ForeignKeyConstraint(
+            ["key_id"], ["api_keys.id"], name="fk_access_tokens_key_id_api_keys"
+        ),
     )
     op.create_index("ix_access_tokens_key_id", "access_tokens", ["key_id"])
     op.create_table(
@@ -61,7 +63,9 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_numbers"),
         sa.UniqueConstraint("e164", name="uq_numbers_e164"),
-        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name="fk_numbers_account_id_accounts"),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name="fk_numbers_account_id_accounts"
+        ),
     )
     op.create_index("ix_numbers_account_id", "numbers", ["account_id"])
     op.create_table(
@@ -96,7 +100,9 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime, nullable=False),
         sa.PrimaryKeyConstraint("seq", name="pk_messages"),
         sa.UniqueConstraint("id", name="uq_messages_id"),
-        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name="fk_messages_account_id_accounts"),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name="fk_messages_account_id_accounts"
+        ),
     )
     op.create_index("ix_messages_account_seq", "messages", ["account_id", "seq"])
     op.create_index("ix_messages_due", "messages", ["status", "next_attempt_at"])

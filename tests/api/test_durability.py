@@ -1,0 +1,67 @@
+"""Nothing accepted is lost: a 201 survives SIGKILL and is dispatched after restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import RECIPIENT, SENDER, RunningGateway, make_settings, wait_for
+
+
+def test_message_accepted_before_sigkill_is_dispatched_after_restart(
+    tmp_path: Path, start_gateway: Callable[..., RunningGateway]
+) -> None:
+    # Prepare the database, an account and its number, without serving yet.
+    setup = RunningGateway(make_settings(tmp_path))
+    credentials = setup.account("acme")
+    setup.add_number(credentials, SENDER)
+    setup.database.dispose()
+
+    # An API-only gateway in its own process: it accepts but never dispatches.
+    env = {
+        **os.environ,
+        "SMSGATE_DATABASE_URL": f"sqlite:///{tmp_path / 'smsgate.db'}",
+        "SMSGATE_DELIVERY_ENABLED": "0",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smsgate.cli", "serve", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        base_url = ""
+        for line in process.stdout:
+            if line.startswith("smsgate listening on"):
+                base_url = line.split()[-1]
+            if "Application startup complete" in line:
+                break
+        assert base_url, "the gateway did not start"
+        response = httpx.post(
+            f"{base_url}/v1/messages",
+            json={"to": RECIPIENT, "from": SENDER, "body": "survive"},
+            auth=credentials.auth,
+        )
+        assert response.status_code == 201
+        message_id = response.json()["id"]
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        if process.stdout:
+            process.stdout.close()
+
+    restarted = start_gateway()
+    with restarted.client(credentials) as http:
+        found = wait_for(
+            lambda: (m := http.get(f"/v1/messages/{message_id}").json())["status"] == "sent" and m
+        )
+    assert found["body"] == "survive"
+    assert [e["status"] for e in found["events"]] == ["queued", "sending", "sent"]

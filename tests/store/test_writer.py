@@ -1,0 +1,81 @@
+"""Group commit: many writes, one transaction, and a failing write hurts only itself."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, func, select
+
+from smsgate.errors import ConflictError, StoreError
+from smsgate.store import accounts as account_store
+from smsgate.store.database import Database
+from smsgate.store.schema import accounts
+from smsgate.store.writer import Call, GroupCommitWriter
+
+
+def count_accounts(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(accounts)).scalar_one())
+
+
+def test_concurrent_writes_share_transactions_and_all_commit(tmp_path: Path) -> None:
+    database = Database.from_url(f"sqlite:///{tmp_path / 'w.db'}")
+    database.migrate()
+
+    async def scenario() -> None:
+        writer = GroupCommitWriter(database.engine, max_batch=50)
+        writer.start()
+        try:
+            await asyncio.gather(
+                *(
+                    writer.submit(Call(lambda c, i=i: account_store.create_account(c, f"a{i}")))
+                    for i in range(200)
+                )
+            )
+            assert writer.jobs == 200
+            assert writer.batches < 200  # some transactions carried several writes
+        finally:
+            await writer.aclose()
+
+    asyncio.run(scenario())
+    assert database.run_sync(count_accounts) == 200
+
+
+def test_a_failing_job_fails_alone(tmp_path: Path) -> None:
+    database = Database.from_url(f"sqlite:///{tmp_path / 'w.db'}")
+    database.migrate()
+    database.run_sync(lambda c: account_store.create_account(c, "taken"))
+
+    def broken(connection: Connection) -> None:
+        account_store.create_account(connection, "half-written")
+        connection.exec_driver_sql("INSERT INTO no_such_table VALUES (1)")
+
+    async def scenario() -> list[object]:
+        writer = GroupCommitWriter(database.engine)
+        writer.start()
+        try:
+            return await asyncio.gather(
+                writer.submit(Call(lambda c: account_store.create_account(c, "before"))),
+                writer.submit(Call(lambda c: account_store.create_account(c, "taken"))),
+                writer.submit(Call(broken)),
+                writer.submit(Call(lambda c: account_store.create_account(c, "after"))),
+                return_exceptions=True,
+            )
+        finally:
+            await writer.aclose()
+
+    before, duplicate, failed, after = asyncio.run(scenario())
+    assert isinstance(duplicate, ConflictError)
+    assert isinstance(failed, StoreError)
+    assert not isinstance(before, BaseException)
+    assert not isinstance(after, BaseException)
+    names = {a.name for a in database.run_sync(account_store.list_accounts)}
+    assert names == {"taken", "before", "after"}
+
+
+def test_submit_before_start_is_a_programming_error(tmp_path: Path) -> None:
+    database = Database.from_url(f"sqlite:///{tmp_path / 'w.db'}")
+    writer = GroupCommitWriter(database.engine)
+    with pytest.raises(RuntimeError, match="start"):
+        asyncio.run(writer.submit(Call(count_accounts)))
