@@ -55,7 +55,6 @@ class RunningGateway:
         self.settings = settings
         self.gateway: Gateway = build_gateway(settings)
         self.database: Database = self.gateway.database
-        self.database_path = Path(settings.database.url.removeprefix("sqlite:///"))
         self.database.migrate()
         self._server = uvicorn.Server(
             uvicorn.Config(create_app(self.gateway), log_level="warning", lifespan="on")
@@ -111,9 +110,9 @@ class RunningGateway:
         )
 
 
-def make_settings(tmp_path: Path, **overrides: str) -> Settings:
+def make_settings(tmp_path: Path, database_url: str | None = None, **overrides: str) -> Settings:
     environ = {
-        "SMSGATE_DATABASE_URL": f"sqlite:///{tmp_path / 'smsgate.db'}",
+        "SMSGATE_DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'smsgate.db'}",
         "SMSGATE_DELIVERY_POLL_INTERVAL": "0.05",
         "SMSGATE_DELIVERY_RETRY_BASE": "0.05",
         "SMSGATE_DELIVERY_RETRY_MAX": "0.2",
@@ -122,13 +121,59 @@ def make_settings(tmp_path: Path, **overrides: str) -> Settings:
     return load_settings(environ)
 
 
+POSTGRES_ADMIN_URL = os.environ.get(
+    "SMSGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
 @pytest.fixture
-def start_gateway(tmp_path: Path) -> Iterator[Callable[..., RunningGateway]]:
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    import psycopg
+
+    try:
+        admin = psycopg.connect(
+            POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql://", 1),
+            autocommit=True,
+            connect_timeout=3,
+        )
+    except psycopg.OperationalError as exc:
+        if services_required():
+            pytest.fail(f"PostgreSQL is required (SMSGATE_REQUIRE_SERVICES=1) but: {exc}")
+        pytest.skip(f"no PostgreSQL server answers at {POSTGRES_ADMIN_URL}")
+    name = f"smsgate_test_{os.getpid()}_{time.monotonic_ns()}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store-backed test runs on a SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'smsgate.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """A migrated store on each backend, its connections closed afterwards."""
+    store = Database.from_url(database_url)
+    store.migrate()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def start_gateway(tmp_path: Path, database_url: str) -> Iterator[Callable[..., RunningGateway]]:
     """Start gateways with setting overrides (`delivery_enabled="0"`); all stop at teardown."""
     started: list[RunningGateway] = []
 
     def start(**overrides: str) -> RunningGateway:
-        running = RunningGateway(make_settings(tmp_path, **overrides)).start()
+        running = RunningGateway(make_settings(tmp_path, database_url, **overrides)).start()
         started.append(running)
         return running
 
@@ -157,7 +202,3 @@ def account(gateway: RunningGateway) -> Credentials:
 def client(gateway: RunningGateway, account: Credentials) -> Iterator[httpx.Client]:
     with gateway.client(account) as http:
         yield http
-
-
-def services_required() -> bool:
-    return os.environ.get("SMSGATE_REQUIRE_SERVICES") == "1"

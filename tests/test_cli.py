@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +27,7 @@ from smsgate.store import accounts as account_store
 from smsgate.store.database import Database
 from tests.conftest import RECIPIENT, SENDER, RunningGateway, wait_for
 
+Run = Callable[..., subprocess.CompletedProcess[str]]
 CLI_TIMEOUT = 30.0
 # Variables that would change how the CLI prints (rich reads COLUMNS and FORCE_COLOR).
 _PRINTING = {"COLUMNS", "LINES", "FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"}
@@ -43,7 +44,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def smsgate(cli_env: dict[str, str], tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+def smsgate(cli_env: dict[str, str], tmp_path: Path) -> Run:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "smsgate.cli", *args],
@@ -89,21 +90,21 @@ def create_key(smsgate: Callable[..., Any], account: str = "acme") -> dict[str, 
 # accounts
 
 
-def test_accounts_create_json_prints_the_new_account(
-    smsgate: Callable[..., subprocess.CompletedProcess[str]], store: Database
-) -> None:
+def test_accounts_create_json_prints_the_new_account(smsgate: Run, store: Database) -> None:
     result = smsgate("accounts", "create", "acme", "--json")
     assert result.returncode == 0, result.stderr
     created = json.loads(result.stdout)
     assert set(created) == {"account_id", "name"}
     assert created["name"] == "acme"
-    assert created["account_id"].startswith("AC") and len(created["account_id"]) == 34
+    assert created["account_id"].startswith("AC")
+    assert len(created["account_id"]) == 34
     found = store.run_sync(lambda c: account_store.find_account(c, "acme"))
-    assert found is not None and found.id == created["account_id"]
+    assert found is not None
+    assert found.id == created["account_id"]
 
 
 def test_creating_an_account_twice_exits_2_with_one_clear_line(
-    smsgate: Callable[..., subprocess.CompletedProcess[str]], store: Database
+    smsgate: Run, store: Database
 ) -> None:
     assert smsgate("accounts", "create", "acme").returncode == 0
     result = smsgate("accounts", "create", "acme", "--json")
@@ -116,13 +117,15 @@ def test_creating_an_account_twice_exits_2_with_one_clear_line(
 
 
 def test_keys_create_prints_the_secret_once_and_list_never_does(
-    smsgate: Callable[..., subprocess.CompletedProcess[str]], store: Database
+    smsgate: Run, store: Database
 ) -> None:
     key = create_key(smsgate)
     assert set(key) == {"account_id", "key_id", "secret"}
-    assert key["key_id"].startswith("SK") and key["account_id"].startswith("AC")
+    assert key["key_id"].startswith("SK")
+    assert key["account_id"].startswith("AC")
     stored = store.run_sync(lambda c: account_store.find_key(c, key["key_id"]))
-    assert stored is not None and stored.mode == "test"
+    assert stored is not None
+    assert stored.mode == "test"
     assert secret_matches(key["secret"], stored.secret_hash, pepper="")
 
     listed = smsgate("keys", "list", "--json")
@@ -140,16 +143,14 @@ def test_keys_create_prints_the_secret_once_and_list_never_does(
     assert stored.secret_hash not in listed.stdout
 
 
-def test_keys_create_for_an_unknown_account_exits_2(
-    smsgate: Callable[..., subprocess.CompletedProcess[str]], store: Database
-) -> None:
+def test_keys_create_for_an_unknown_account_exits_2(smsgate: Run, store: Database) -> None:
     result = smsgate("keys", "create", "--account", "nobody", "--json")
     assert_one_error_line(result, "No account is named or has the id 'nobody'.")
     assert store.run_sync(account_store.list_keys) == []
 
 
 def test_revoked_key_gets_401_from_a_running_gateway(
-    smsgate: Callable[..., subprocess.CompletedProcess[str]],
+    smsgate: Run,
     start_gateway: Callable[..., RunningGateway],
 ) -> None:
     gateway = start_gateway()
@@ -175,7 +176,7 @@ def test_revoked_key_gets_401_from_a_running_gateway(
 
 
 def test_revoking_an_unknown_key_exits_2(
-    smsgate: Callable[..., subprocess.CompletedProcess[str]],
+    smsgate: Run,
 ) -> None:
     assert_one_error_line(smsgate("keys", "revoke", "SKnope"), "'SKnope'")
 
@@ -184,7 +185,7 @@ def test_revoking_an_unknown_key_exits_2(
 
 
 def test_numbers_add_lets_the_account_send_from_it(
-    smsgate: Callable[..., subprocess.CompletedProcess[str]],
+    smsgate: Run,
     start_gateway: Callable[..., RunningGateway],
 ) -> None:
     gateway = start_gateway()
@@ -193,11 +194,13 @@ def test_numbers_add_lets_the_account_send_from_it(
     with gateway.client() as http:
         auth = (key["key_id"], key["secret"])
         refused = http.post("/v1/messages", json=payload, auth=auth)
-        assert refused.status_code == 400 and refused.json()["code"] == 21606
+        assert refused.status_code == 400
+        assert refused.json()["code"] == 21606
 
         added = smsgate("numbers", "add", SENDER, "--account", "acme")
         assert added.returncode == 0, added.stderr
-        assert SENDER in added.stdout and key["account_id"] in added.stdout
+        assert SENDER in added.stdout
+        assert key["account_id"] in added.stdout
 
         accepted = http.post("/v1/messages", json=payload, auth=auth)  # a miss is read fresh
         assert accepted.status_code == 201, accepted.text
@@ -205,7 +208,7 @@ def test_numbers_add_lets_the_account_send_from_it(
 
 
 def test_numbers_add_refuses_a_non_number_with_one_line(
-    smsgate: Callable[..., subprocess.CompletedProcess[str]],
+    smsgate: Run,
 ) -> None:
     assert smsgate("accounts", "create", "default").returncode == 0
     result = smsgate("numbers", "add", "notanumber")
@@ -231,21 +234,23 @@ def send_args(gateway: RunningGateway, key: dict[str, str], to: str = RECIPIENT)
 
 
 def test_send_prints_the_message_id(
-    smsgate: Callable[..., subprocess.CompletedProcess[str]],
+    smsgate: Run,
     gateway: RunningGateway,
     sender_key: dict[str, str],
 ) -> None:
     result = smsgate(*send_args(gateway, sender_key))
     assert result.returncode == 0, result.stderr
     message_id, rest = result.stdout.strip().split(" ", 1)
-    assert message_id.startswith("SM") and len(message_id) == 34
+    assert message_id.startswith("SM")
+    assert len(message_id) == 34
     assert rest == "queued: 1 segment(s), GSM-7, 0.0079 USD"
-    with gateway.client(auth=(sender_key["key_id"], sender_key["secret"])) as http:
-        assert http.get(f"/v1/messages/{message_id}").json()["to"] == RECIPIENT
+    auth = (sender_key["key_id"], sender_key["secret"])
+    with gateway.client() as http:
+        assert http.get(f"/v1/messages/{message_id}", auth=auth).json()["to"] == RECIPIENT
 
 
 def test_send_json_prints_the_message(
-    smsgate: Callable[..., subprocess.CompletedProcess[str]],
+    smsgate: Run,
     gateway: RunningGateway,
     sender_key: dict[str, str],
 ) -> None:
@@ -258,13 +263,15 @@ def test_send_json_prints_the_message(
 
 
 def test_send_with_a_bad_to_exits_2_with_the_apis_sentence(
-    smsgate: Callable[..., subprocess.CompletedProcess[str]],
+    smsgate: Run,
     gateway: RunningGateway,
     sender_key: dict[str, str],
 ) -> None:
     to = "+1 (415) 555-2671"
-    with gateway.client(auth=(sender_key["key_id"], sender_key["secret"])) as http:
-        problem = http.post("/v1/messages", json={"to": to, "from": SENDER, "body": "x"}).json()
+    auth = (sender_key["key_id"], sender_key["secret"])
+    with gateway.client() as http:
+        payload = {"to": to, "from": SENDER, "body": "x"}
+        problem = http.post("/v1/messages", json=payload, auth=auth).json()
     result = smsgate(*send_args(gateway, sender_key, to=to))
     line = assert_one_error_line(result)
     assert line == f"error: {problem['detail']} (code 21211)"
@@ -272,7 +279,7 @@ def test_send_with_a_bad_to_exits_2_with_the_apis_sentence(
 
 
 def test_send_to_a_closed_port_exits_2_with_one_line(
-    smsgate: Callable[..., subprocess.CompletedProcess[str]],
+    smsgate: Run,
 ) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -286,7 +293,7 @@ def test_send_to_a_closed_port_exits_2_with_one_line(
 
 
 def test_send_without_credentials_exits_2(
-    smsgate: Callable[..., subprocess.CompletedProcess[str]],
+    smsgate: Run,
 ) -> None:
     result = smsgate("send", "--to", RECIPIENT, "--body", "hi", "--from", SENDER)
     assert_one_error_line(result, "--key-id and --secret")
@@ -295,9 +302,7 @@ def test_send_without_credentials_exits_2(
 # db
 
 
-def test_db_upgrade_is_idempotent(
-    smsgate: Callable[..., subprocess.CompletedProcess[str]], store: Database
-) -> None:
+def test_db_upgrade_is_idempotent(smsgate: Run, store: Database) -> None:
     def schema() -> list[tuple[str, str]]:
         return store.run_sync(
             lambda c: [
@@ -317,7 +322,8 @@ def test_db_upgrade_is_idempotent(
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip() == "database is up to date"
     assert schema() == before
-    assert store.run_sync(lambda c: c.execute(text("SELECT version_num FROM alembic_version")).all()) == [("0001",)]
+    version = "SELECT version_num FROM alembic_version"
+    assert store.run_sync(lambda c: c.execute(text(version)).all()) == [("0001",)]
     assert [a.name for a in store.run_sync(account_store.list_accounts)] == ["acme"]
 
 
@@ -332,15 +338,15 @@ class Server:
 
     def __init__(self, env: dict[str, str], cwd: Path) -> None:
         self.stderr_path = cwd / f"serve-{time.monotonic_ns()}.err"
-        self._stderr: IO[str] = self.stderr_path.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "smsgate.cli", "serve", "--sandbox", "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            text=True,
-            env=env,
-            cwd=cwd,
-        )
+        with self.stderr_path.open("w") as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "smsgate.cli", "serve", "--sandbox", "--port", "0"],
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                env=env,
+                cwd=cwd,
+            )
         self._lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         self.lines: list[str] = []
@@ -371,7 +377,6 @@ class Server:
         return next(line for line in self.lines if line.strip().startswith(prefix)).strip()
 
     def stderr(self) -> str:
-        self._stderr.flush()
         return self.stderr_path.read_text()
 
     def terminate(self) -> int:
@@ -388,7 +393,6 @@ class Server:
             self.process.wait(timeout=START_DEADLINE)
         if self.process.stdout is not None:
             self.process.stdout.close()
-        self._stderr.close()
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import Connection, select, update
 
 from smsgate.store import accounts as account_store
-from smsgate.store.schema import access_tokens
+from smsgate.store.schema import access_tokens, api_keys
 from tests.conftest import RECIPIENT, SENDER, Credentials, RunningGateway, wait_for
 
 MESSAGE = {"to": RECIPIENT, "from": SENDER, "body": "hi"}
@@ -188,10 +188,12 @@ def test_secrets_and_tokens_are_not_stored_in_clear(
     gateway: RunningGateway, account: Credentials
 ) -> None:
     token = token_for(gateway, account)
-    gateway.database.dispose()
-    stored = b"".join(
-        path.read_bytes() for path in gateway.database_path.parent.glob("smsgate.db*")
-    )
-    assert account.secret.encode() not in stored
-    assert token.encode() not in stored
-    assert account.key_id.encode() in stored
+
+    def everything(connection: Connection) -> str:
+        rows = [*connection.execute(select(api_keys)), *connection.execute(select(access_tokens))]
+        return repr(rows)
+
+    stored = gateway.database.run_sync(everything)
+    assert account.secret not in stored
+    assert token not in stored
+    assert account.key_id in stored

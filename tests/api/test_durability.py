@@ -15,10 +15,10 @@ from tests.conftest import RECIPIENT, SENDER, RunningGateway, make_settings, wai
 
 
 def test_message_accepted_before_sigkill_is_dispatched_after_restart(
-    tmp_path: Path, start_gateway: Callable[..., RunningGateway]
+    tmp_path: Path, start_gateway: Callable[..., RunningGateway], database_url: str
 ) -> None:
     # Prepare the database, an account and its number, without serving yet.
-    setup = RunningGateway(make_settings(tmp_path))
+    setup = RunningGateway(make_settings(tmp_path, database_url))
     credentials = setup.account("acme")
     setup.add_number(credentials, SENDER)
     setup.database.dispose()
@@ -26,7 +26,7 @@ def test_message_accepted_before_sigkill_is_dispatched_after_restart(
     # An API-only gateway in its own process: it accepts but never dispatches.
     env = {
         **os.environ,
-        "SMSGATE_DATABASE_URL": f"sqlite:///{tmp_path / 'smsgate.db'}",
+        "SMSGATE_DATABASE_URL": database_url,
         "SMSGATE_DELIVERY_ENABLED": "0",
     }
     process = subprocess.Popen(

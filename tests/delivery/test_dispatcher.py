@@ -6,7 +6,6 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from smsgate.config import DeliverySettings
 from smsgate.delivery.dispatcher import Dispatcher
@@ -63,7 +62,7 @@ def new_record(account_id: AccountId, *, validity: int = 3600) -> MessageRecord:
 
 
 async def run_until(
-    tmp_path: Path,
+    database_url: str,
     carrier: ScriptedCarrier,
     done: Callable[[MessageRecord], bool],
     *,
@@ -71,7 +70,7 @@ async def run_until(
     timeout: float = 10.0,
     **settings: float,
 ) -> MessageRecord:
-    database = Database.from_url(f"sqlite:///{tmp_path / 'd.db'}")
+    database = Database.from_url(database_url)
     database.migrate()
     account = database.run_sync(lambda c: account_store.create_account(c, "acme"))
     writer = GroupCommitWriter(database.engine)
@@ -101,14 +100,14 @@ def statuses(record: MessageRecord) -> list[tuple[str, int]]:
     return [(e.status, e.attempt) for e in record.events]
 
 
-def test_transient_failures_are_retried_until_sent(tmp_path: Path) -> None:
+def test_transient_failures_are_retried_until_sent(database_url: str) -> None:
     async def flaky(message: ClaimedMessage) -> tuple[str, ...]:
         if message.attempt < 3:
             raise DeliveryError("carrier busy", retryable=True, carrier_code=0x58)
         return ("abc123",)
 
     carrier = ScriptedCarrier(flaky)
-    record = asyncio.run(run_until(tmp_path, carrier, lambda r: r.status == "sent"))
+    record = asyncio.run(run_until(database_url, carrier, lambda r: r.status == "sent"))
     assert statuses(record) == [
         ("queued", 0),
         ("sending", 1),
@@ -124,27 +123,27 @@ def test_transient_failures_are_retried_until_sent(tmp_path: Path) -> None:
     assert set(carrier.calls.values()) == {1}
 
 
-def test_permanent_failure_fails_with_the_carriers_code(tmp_path: Path) -> None:
+def test_permanent_failure_fails_with_the_carriers_code(database_url: str) -> None:
     async def refuse(_message: ClaimedMessage) -> tuple[str, ...]:
         raise DeliveryError(
             "unknown subscriber", retryable=False, code=ErrorCode.UNKNOWN_DESTINATION
         )
 
     record = asyncio.run(
-        run_until(tmp_path, ScriptedCarrier(refuse), lambda r: r.status == "failed")
+        run_until(database_url, ScriptedCarrier(refuse), lambda r: r.status == "failed")
     )
     assert record.error_code == ErrorCode.UNKNOWN_DESTINATION
     assert record.error_message == "unknown subscriber"
     assert statuses(record) == [("queued", 0), ("sending", 1), ("failed", 1)]
 
 
-def test_retries_stop_when_the_validity_period_runs_out(tmp_path: Path) -> None:
+def test_retries_stop_when_the_validity_period_runs_out(database_url: str) -> None:
     async def always_busy(_message: ClaimedMessage) -> tuple[str, ...]:
         raise DeliveryError("carrier busy", retryable=True)
 
     record = asyncio.run(
         run_until(
-            tmp_path,
+            database_url,
             ScriptedCarrier(always_busy),
             lambda r: r.status == "failed",
             validity=1,
@@ -157,7 +156,7 @@ def test_retries_stop_when_the_validity_period_runs_out(tmp_path: Path) -> None:
     assert "validity period ran out" in record.error_message
 
 
-def test_an_attempt_with_unknown_outcome_is_retried_only_after_its_lease(tmp_path: Path) -> None:
+def test_an_attempt_with_unknown_outcome_is_retried_only_after_its_lease(database_url: str) -> None:
     async def hang_first(message: ClaimedMessage) -> tuple[str, ...]:
         if message.attempt == 1:
             await asyncio.Event().wait()
@@ -166,7 +165,7 @@ def test_an_attempt_with_unknown_outcome_is_retried_only_after_its_lease(tmp_pat
     carrier = ScriptedCarrier(hang_first)
     record = asyncio.run(
         run_until(
-            tmp_path,
+            database_url,
             carrier,
             lambda r: r.status == "sent",
             submit_timeout=0.1,

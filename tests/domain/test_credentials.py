@@ -32,7 +32,8 @@ def test_secrets_are_256_bit_urlsafe_and_distinct() -> None:
 
 def test_access_tokens_carry_their_prefix() -> None:
     token = new_access_token()
-    assert token.startswith(TOKEN_PREFIX) and TOKEN_PREFIX == "at_"
+    assert token.startswith(TOKEN_PREFIX)
+    assert TOKEN_PREFIX == "at_"
     assert len(token) == len(TOKEN_PREFIX) + 43
     assert new_access_token() != token
 

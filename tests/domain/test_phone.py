@@ -89,13 +89,17 @@ def test_field_name_is_the_callers() -> None:
 @settings(deadline=None, max_examples=300)
 @given(st.one_of(st.text(), st.from_regex(r"(\+|00)?[0-9 ()-]{0,18}", fullmatch=True)))
 def test_any_text_is_a_destination_or_invalid_to(value: str) -> None:
+    outcome: Destination | InvalidToError
     try:
-        destination = parse_destination(value)
+        outcome = parse_destination(value)
     except InvalidToError as exc:
-        assert exc.detail.startswith(f"'{value}' is ")
+        outcome = exc
+    if isinstance(outcome, InvalidToError):
+        assert outcome.detail.startswith(f"'{value}' is ")
+        assert outcome.field == "to"
     else:
-        assert destination.e164 == value
-        assert len(destination.country) == 2
+        assert outcome.e164 == value
+        assert len(outcome.country) == 2
 
 
 @pytest.mark.parametrize("to", [14155552671, None, ["+14155552671"], {"n": 1}, True])

@@ -64,8 +64,11 @@ def test_built_in_table_parses() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('default = "abc"', "The prices.toml has default = 'abc'; write a decimal like \"0.0079\"."),
-        ("default = true", "The prices.toml has default = True; write a decimal like \"0.0079\"."),
+        (
+            'default = "abc"',
+            "The prices.toml has default = 'abc'; write a decimal like \"0.0079\".",
+        ),
+        ("default = true", 'The prices.toml has default = True; write a decimal like "0.0079".'),
         (
             '[countries]\nUS = "0.01"\nGB = "1,5"',
             "The prices.toml has countries.GB = '1,5'; write a decimal like \"0.0079\".",
@@ -92,7 +95,13 @@ def test_invalid_toml_is_a_config_error() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ['default = "Infinity"', "default = inf", 'default = "NaN"', "default = nan", 'default = "sNaN"'],
+    [
+        'default = "Infinity"',
+        "default = inf",
+        'default = "NaN"',
+        "default = nan",
+        'default = "sNaN"',
+    ],
 )
 def test_non_finite_prices_are_config_errors(text: str) -> None:
     with pytest.raises(ConfigError, match=r"^The prices\.toml has default = ") as caught:

@@ -53,11 +53,7 @@ def test_anything_else_is_refused_with_the_rule(value: str) -> None:
 
 @given(st.text(alphabet="abcXYZ019 ", min_size=0, max_size=14))
 def test_alphanumeric_rule_matches_its_description(value: str) -> None:
-    valid = (
-        1 <= len(value) <= 11
-        and any(c.isalpha() for c in value)
-        and value == value.strip()
-    )
+    valid = 1 <= len(value) <= 11 and any(c.isalpha() for c in value) and value == value.strip()
     try:
         sender = parse_sender(value)
     except InvalidFromError:

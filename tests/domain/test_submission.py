@@ -53,7 +53,9 @@ def test_price_is_per_segment_and_by_country() -> None:
 
 def test_smart_encoding_off_keeps_the_body_as_given() -> None:
     result = plan_message(
-        **(GOOD | {"body": "It\u2019s"}), default_validity_period=60, smart_encoding=False,
+        **(GOOD | {"body": "It\u2019s"}),
+        default_validity_period=60,
+        smart_encoding=False,
         prices=PRICES,
     )
     assert result.encoded.encoding == Encoding.UCS2

@@ -19,9 +19,7 @@ def count_accounts(connection: Connection) -> int:
     return int(connection.execute(select(func.count()).select_from(accounts)).scalar_one())
 
 
-def test_concurrent_writes_share_transactions_and_all_commit(tmp_path: Path) -> None:
-    database = Database.from_url(f"sqlite:///{tmp_path / 'w.db'}")
-    database.migrate()
+def test_concurrent_writes_share_transactions_and_all_commit(database: Database) -> None:
 
     async def scenario() -> None:
         writer = GroupCommitWriter(database.engine, max_batch=50)
@@ -42,9 +40,7 @@ def test_concurrent_writes_share_transactions_and_all_commit(tmp_path: Path) -> 
     assert database.run_sync(count_accounts) == 200
 
 
-def test_a_failing_job_fails_alone(tmp_path: Path) -> None:
-    database = Database.from_url(f"sqlite:///{tmp_path / 'w.db'}")
-    database.migrate()
+def test_a_failing_job_fails_alone(database: Database) -> None:
     database.run_sync(lambda c: account_store.create_account(c, "taken"))
 
     def broken(connection: Connection) -> None:
@@ -74,8 +70,8 @@ def test_a_failing_job_fails_alone(tmp_path: Path) -> None:
     assert names == {"taken", "before", "after"}
 
 
-def test_submit_before_start_is_a_programming_error(tmp_path: Path) -> None:
-    database = Database.from_url(f"sqlite:///{tmp_path / 'w.db'}")
+def test_submit_before_start_is_a_programming_error(database_url: str) -> None:
+    database = Database.from_url(database_url)
     writer = GroupCommitWriter(database.engine)
     with pytest.raises(RuntimeError, match="start"):
         asyncio.run(writer.submit(Call(count_accounts)))

@@ -1,0 +1,79 @@
+"""The Alembic migrations build exactly the schema `smsgate.store.schema` describes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, inspect, text
+
+from smsgate.domain.ids import AccountId
+from smsgate.errors import StoreError
+from smsgate.store import accounts as account_store
+from smsgate.store.database import Database
+from smsgate.store.schema import metadata
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    db = Database.from_url(f"sqlite:///{tmp_path / 'smsgate.db'}")
+    yield db
+    db.dispose()
+
+
+def differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, metadata)
+
+
+def schema(connection: Connection) -> list[tuple[Any, ...]]:
+    rows = connection.execute(text("SELECT type, name, tbl_name, sql FROM sqlite_master"))
+    return sorted(tuple(row) for row in rows)
+
+
+def test_migrated_database_matches_the_schema_module(database: Database) -> None:
+    database.migrate()
+    with database.engine.connect() as connection:
+        assert differences(connection) == []
+        tables = set(inspect(connection).get_table_names())
+    assert tables == set(metadata.tables) | {"alembic_version"}
+
+
+def test_fresh_database_differs_so_the_comparison_can_fail(database: Database) -> None:
+    with database.engine.connect() as connection:
+        added = {diff[1].name for diff in differences(connection) if diff[0] == "add_table"}
+    assert added == set(metadata.tables)
+
+
+def test_migrated_foreign_keys_are_enforced(database: Database) -> None:
+    database.migrate()
+    with pytest.raises(StoreError, match="IntegrityError"):
+        database.run_sync(
+            lambda c: account_store.create_key(
+                c, AccountId("ACmissing"), mode="test", name="", pepper=""
+            )
+        )
+    assert database.run_sync(account_store.list_keys) == []
+
+
+def test_migrating_twice_is_a_no_op(database: Database) -> None:
+    database.migrate()
+    account = database.run_sync(lambda c: account_store.create_account(c, "acme"))
+    with database.engine.connect() as connection:
+        before = schema(connection)
+
+    database.migrate()
+
+    with database.engine.connect() as connection:
+        assert schema(connection) == before
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+        assert [tuple(v) for v in versions] == [("0001",)]
+        assert differences(connection) == []
+    found = database.run_sync(lambda c: account_store.find_account(c, "acme"))
+    assert found == account
+    assert found.created_at <= datetime.now(UTC)
