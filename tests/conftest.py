@@ -126,6 +126,11 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+def services_required() -> bool:
+    """CI sets SMSGATE_REQUIRE_SERVICES=1: there a missing server fails instead of skipping."""
+    return os.environ.get("SMSGATE_REQUIRE_SERVICES") == "1"
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
@@ -133,7 +138,7 @@ def postgres_url() -> Iterator[str]:
 
     try:
         admin = psycopg.connect(
-            POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql://", 1),
+            POSTGRES_ADMIN_URL,
             autocommit=True,
             connect_timeout=3,
         )

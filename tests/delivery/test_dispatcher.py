@@ -67,7 +67,7 @@ async def run_until(
     done: Callable[[MessageRecord], bool],
     *,
     validity: int = 3600,
-    timeout: float = 10.0,
+    deadline: float = 10.0,
     **settings: float,
 ) -> MessageRecord:
     database = Database.from_url(database_url)
@@ -82,7 +82,7 @@ async def run_until(
     record = new_record(account.id, validity=validity)
     await writer.submit(CreateMessage(record, next_attempt_at=record.created_at))
     try:
-        async with asyncio.timeout(timeout), asyncio.TaskGroup() as tasks:
+        async with asyncio.timeout(deadline), asyncio.TaskGroup() as tasks:
             tasks.create_task(dispatcher.run())
             dispatcher.wake()
             while True:

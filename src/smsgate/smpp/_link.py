@@ -257,6 +257,8 @@ class Link:
             raise
 
     def _release_slot(self) -> None:
+        if self._closed is not None:
+            return  # close() already zeroed the window
         waiters = self._slot_waiters
         while waiters:
             waiter = waiters.popleft()
@@ -283,16 +285,20 @@ class Link:
                 self._flush()
                 async with asyncio.timeout(self._response_timeout):
                     await self._writer.drain()
-            data = self.connection.send(pdu, now=self._loop.time())
+            future = self._send_nowait(pdu, windowed)
         except BaseException:
             if windowed:
                 self._release_slot()
             raise
+        # No deadline here: the timer fails the future after response_timeout.
+        return await future
+
+    def _send_nowait(self, pdu: Pdu, windowed: bool) -> asyncio.Future[Pdu]:
+        data = self.connection.send(pdu, now=self._loop.time())
         future: asyncio.Future[Pdu] = self._loop.create_future()
         self._pending[pdu.sequence_number] = (future, windowed)
         self._write(data)
-        # No deadline here: the timer fails the future after response_timeout.
-        return await future
+        return future
 
     def _write(self, data: bytes) -> None:
         self._out.append(data)
@@ -424,9 +430,13 @@ class Link:
 
     def _enquire(self) -> None:
         # SMPP 3.4 §4.11: enquire_link checks that the peer is still there.
+        try:
+            future = self._send_nowait(EnquireLink(sequence_number=self.next_sequence()), False)
+        except LocalProtocolError as exc:  # unbinding: the state no longer allows it
+            log.debug("%s: no enquire_link: %s", self.name, exc.message)
+            return
         self._keepalive_pending = True
-        ask = self._send_request(EnquireLink(sequence_number=self.next_sequence()), False)
-        asyncio.ensure_future(ask).add_done_callback(self._enquired)
+        future.add_done_callback(self._enquired)
 
     def _enquired(self, future: asyncio.Future[Pdu]) -> None:
         self._keepalive_pending = False
@@ -461,5 +471,5 @@ class Link:
                 await self._writer.wait_closed()
         except TimeoutError:
             self._transport.abort()
-        except OSError:
-            pass  # the connection failed while closing; it is closed either way
+        except OSError as exc:  # the connection failed while closing: closed either way
+            log.debug("%s: closing: %r", self.name, exc)
