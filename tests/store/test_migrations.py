@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +19,9 @@ from smsgate.store.schema import metadata
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database.from_url(f"sqlite:///{tmp_path / 'smsgate.db'}")
+def database(database_url: str) -> Iterator[Database]:
+    """A fresh, empty store (SQLite file in tmp_path, or PostgreSQL), not yet migrated."""
+    db = Database.from_url(database_url)
     yield db
     db.dispose()
 
@@ -31,9 +31,20 @@ def differences(connection: Connection) -> list[Any]:
     return compare_metadata(context, metadata)
 
 
-def schema(connection: Connection) -> list[tuple[Any, ...]]:
-    rows = connection.execute(text("SELECT type, name, tbl_name, sql FROM sqlite_master"))
-    return sorted(tuple(row) for row in rows)
+def schema(connection: Connection) -> dict[str, Any]:
+    inspector = inspect(connection)
+    return {
+        table: (
+            inspector.get_pk_constraint(table),
+            [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+            sorted(
+                (i["name"] or "", tuple(i["column_names"])) for i in inspector.get_indexes(table)
+            ),
+            sorted(u["name"] or "" for u in inspector.get_unique_constraints(table)),
+            sorted(f["name"] or "" for f in inspector.get_foreign_keys(table)),
+        )
+        for table in inspector.get_table_names()
+    }
 
 
 def test_migrated_database_matches_the_schema_module(database: Database) -> None:

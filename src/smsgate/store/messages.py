@@ -61,9 +61,7 @@ _RECORD_FIELDS = [f for f in MessageRecord.__dataclass_fields__ if f != "events"
 
 def _record(row: Row[Any], events: tuple[MessageEvent, ...] = ()) -> MessageRecord:
     values = row._mapping
-    kwargs = {
-        _COLUMNS.get(k, k): values[k] for k in values if _COLUMNS.get(k, k) in _RECORD_FIELDS
-    }
+    kwargs = {_COLUMNS.get(k, k): values[k] for k in values if _COLUMNS.get(k, k) in _RECORD_FIELDS}
     return MessageRecord(**kwargs, events=events)
 
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, or_, select, update
 
 from smsgate.domain.ids import AccountId, MessageId
 from smsgate.domain.status import MessageStatus
 from smsgate.errors import ErrorCode
-from smsgate.store.schema import message_events, messages
+from smsgate.store.schema import message_events, message_parts, messages
 
 log = logging.getLogger(__name__)
 _S = MessageStatus
@@ -200,6 +200,7 @@ class RecordOutcome:
             outcomes.append(is_current)
         if current:
             connection.execute(_RECORD_OUTCOME, [job._values() for job in current])
+            _record_parts(connection, [job for job in current if job.kind == "sent"])
             connection.execute(
                 message_events.insert(),
                 [
@@ -228,6 +229,34 @@ class RecordOutcome:
             "b_code": self.error_code,
             "b_message": None if self.kind == "retry" else self.detail,
         }
+
+
+def _record_parts(connection: Connection, sent: list[RecordOutcome]) -> None:
+    parts = [
+        {
+            "message_id": job.message_id,
+            "part": index,
+            "connector": job.connector,
+            "carrier_id": carrier_id,
+            "stat": None,
+            "err": None,
+            "updated_at": job.at,
+        }
+        for job in sent
+        for index, carrier_id in enumerate(job.carrier_ids, start=1)
+    ]
+    if not parts:
+        return
+    # A carrier that reuses ids (a restarted simulator, a wrapped counter) means the id
+    # now names the newer segment; the older one can no longer be told apart.
+    connection.execute(
+        delete(message_parts).where(
+            message_parts.c.connector == bindparam("b_connector"),
+            message_parts.c.carrier_id == bindparam("b_carrier_id"),
+        ),
+        [{"b_connector": p["connector"], "b_carrier_id": p["carrier_id"]} for p in parts],
+    )
+    connection.execute(message_parts.insert(), parts)
 
 
 _OUTCOME_STATUS = {"sent": _S.SENT, "retry": _S.QUEUED, "failed": _S.FAILED}

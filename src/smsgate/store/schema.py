@@ -149,6 +149,21 @@ messages = Table(
     Index("uq_messages_idempotency", "account_id", "idempotency_key", unique=True),
 )
 
+# One row per segment handed to a carrier, so a receipt (which names the carrier's id of
+# one segment) finds its message.
+message_parts = Table(
+    "message_parts",
+    metadata,
+    Column("message_id", String(34), ForeignKey("messages.id"), primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("connector", String(64), nullable=False),
+    Column("carrier_id", String(64), nullable=False),
+    Column("stat", String(8)),
+    Column("err", String(8)),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("uq_message_parts_carrier", "connector", "carrier_id", unique=True),
+)
+
 message_events = Table(
     "message_events",
     metadata,
