@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,15 @@ import uvicorn
 
 from smsgate.app import Gateway, build_gateway, create_app
 from smsgate.config import Settings, load_settings
+from smsgate.domain.ids import AccountId, new_message_id
 from smsgate.store import accounts as account_store
 from smsgate.store import numbers as number_store
 from smsgate.store.database import Database
+from smsgate.store.messages import MessageRecord
 
 START_DEADLINE = 15.0
+SENDER = "+15005550006"
+RECIPIENT = "+14155552671"
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.02) -> Any:
@@ -192,10 +197,6 @@ def gateway(start_gateway: Callable[..., RunningGateway]) -> RunningGateway:
     return start_gateway()
 
 
-SENDER = "+15005550006"
-RECIPIENT = "+14155552671"
-
-
 @pytest.fixture
 def account(gateway: RunningGateway) -> Credentials:
     credentials = gateway.account("acme")
@@ -207,3 +208,30 @@ def account(gateway: RunningGateway) -> Credentials:
 def client(gateway: RunningGateway, account: Credentials) -> Iterator[httpx.Client]:
     with gateway.client(account) as http:
         yield http
+
+
+def new_record(account_id: AccountId, *, validity: int = 3600) -> MessageRecord:
+    now = datetime.now(UTC)
+    return MessageRecord(
+        id=new_message_id(),
+        account_id=account_id,
+        direction="outbound-api",
+        to=RECIPIENT,
+        from_=SENDER,
+        body="hello",
+        status="queued",
+        encoding="GSM-7",
+        segments=1,
+        price="0.0079",
+        price_unit="USD",
+        country="US",
+        is_test=True,
+        status_callback=None,
+        validity_period=validity,
+        expires_at=now + timedelta(seconds=validity),
+        attempt=0,
+        error_code=None,
+        error_message=None,
+        created_at=now,
+        updated_at=now,
+    )

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 
 from smsgate.config import DeliverySettings
 from smsgate.delivery.dispatcher import Dispatcher
-from smsgate.domain.ids import AccountId, new_message_id
 from smsgate.errors import DeliveryError, ErrorCode
 from smsgate.store import accounts as account_store
 from smsgate.store.database import Database
 from smsgate.store.messages import CreateMessage, MessageRecord, get_message
 from smsgate.store.queue import ClaimedMessage
 from smsgate.store.writer import GroupCommitWriter
+from tests.conftest import new_record
 
 Behaviour = Callable[[ClaimedMessage], Awaitable[tuple[str, ...]]]
 
@@ -32,33 +31,6 @@ class ScriptedCarrier:
     async def submit(self, message: ClaimedMessage) -> tuple[str, ...]:
         self.calls[message.id, message.attempt] += 1
         return await self.behaviour(message)
-
-
-def new_record(account_id: AccountId, *, validity: int = 3600) -> MessageRecord:
-    now = datetime.now(UTC)
-    return MessageRecord(
-        id=new_message_id(),
-        account_id=account_id,
-        direction="outbound-api",
-        to="+14155552671",
-        from_="+15005550006",
-        body="hello",
-        status="queued",
-        encoding="GSM-7",
-        segments=1,
-        price="0.0079",
-        price_unit="USD",
-        country="US",
-        is_test=True,
-        status_callback=None,
-        validity_period=validity,
-        expires_at=now + timedelta(seconds=validity),
-        attempt=0,
-        error_code=None,
-        error_message=None,
-        created_at=now,
-        updated_at=now,
-    )
 
 
 async def run_until(

@@ -192,8 +192,8 @@ class Link:
             return
         self._write(data)
 
-    async def drain(self, timeout: float) -> bool:
-        """Stop taking requests and wait up to `timeout` s for ours to be answered.
+    async def drain(self, budget: float) -> bool:
+        """Stop taking requests and wait up to `budget` s for ours to be answered.
 
         Returns:
             True if none is outstanding any more.
@@ -204,7 +204,7 @@ class Link:
             return True
         self._drained = self._loop.create_future()
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(budget):
                 await self._drained
         except TimeoutError:
             return False

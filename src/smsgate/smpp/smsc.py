@@ -22,10 +22,12 @@ from smsgate.smpp._link import BOUND, Link
 from smsgate.smpp.connection import Connection, Role, State, error_response
 from smsgate.smpp.esme import SmppTimeouts, set_nodelay
 from smsgate.smpp.pdu import (
-    RESPONSE_CLASSES,
     BindReceiver,
+    BindReceiverResp,
     BindTransceiver,
+    BindTransceiverResp,
     BindTransmitter,
+    BindTransmitterResp,
     DataSm,
     DeliverSm,
     Pdu,
@@ -33,7 +35,7 @@ from smsgate.smpp.pdu import (
     SubmitSmResp,
     Unbind,
 )
-from smsgate.smpp.status import CommandStatus
+from smsgate.smpp.status import CommandId, CommandStatus
 
 __all__ = ["BindRequest", "SmscHandler", "SmscServer", "SmscSession"]
 
@@ -41,6 +43,11 @@ log = logging.getLogger("smsgate.smpp")
 
 BindRequest = BindTransmitter | BindReceiver | BindTransceiver
 _RX_STATES = (State.BOUND_RX, State.BOUND_TRX)
+_BIND_RESPONSES: dict[int, type[BindTransmitterResp | BindReceiverResp | BindTransceiverResp]] = {
+    CommandId.bind_transmitter: BindTransmitterResp,
+    CommandId.bind_receiver: BindReceiverResp,
+    CommandId.bind_transceiver: BindTransceiverResp,
+}
 
 
 class SmscHandler(Protocol):
@@ -145,7 +152,7 @@ class SmscSession:
         if isinstance(pdu, BindTransmitter | BindReceiver | BindTransceiver):
             # SMPP 3.4 §4.1: the bind_*_resp carries the SMSC's system_id.
             status = await handler.on_bind(self, pdu)
-            response = RESPONSE_CLASSES[pdu.command_id]
+            response = _BIND_RESPONSES[pdu.command_id]
             if status:
                 return response(sequence_number=pdu.sequence_number, command_status=status)
             self.system_id = pdu.system_id
@@ -260,12 +267,11 @@ class SmscServer:
             return None
         return candidates[next(self._turn) % len(candidates)]
 
-    async def wait_receiver(self, system_id: str | None, timeout: float) -> SmscSession:
-        """Wait up to `timeout` s for `receiver(system_id)`. Raises TimeoutError."""
-        async with asyncio.timeout(timeout):
-            while (session := self.receiver(system_id)) is None:
-                self._changed.clear()
-                await self._changed.wait()
+    async def wait_receiver(self, system_id: str | None = None) -> SmscSession:
+        """Wait for `receiver(system_id)`. No deadline of its own: wrap it in one."""
+        while (session := self.receiver(system_id)) is None:
+            self._changed.clear()
+            await self._changed.wait()
         return session
 
     def drop_connections(self) -> None:
