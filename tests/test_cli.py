@@ -27,6 +27,7 @@ from smsgate.store import accounts as account_store
 from smsgate.store.database import Database
 from smsgate.store.schema import metadata
 from tests.conftest import RECIPIENT, SENDER, RunningGateway, wait_for
+from tests.store.test_migrations import head_revision
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 CLI_TIMEOUT = 30.0
@@ -328,7 +329,7 @@ def test_db_upgrade_is_idempotent(smsgate: Run, store: Database) -> None:
     assert second.stdout.strip() == "database is up to date"
     assert store.run_sync(schema) == before
     version = "SELECT version_num FROM alembic_version"
-    assert store.run_sync(lambda c: c.execute(text(version)).all()) == [("0001",)]
+    assert store.run_sync(lambda c: c.execute(text(version)).all()) == [(head_revision(),)]
     assert [a.name for a in store.run_sync(account_store.list_accounts)] == ["acme"]
 
 

@@ -114,8 +114,8 @@ def test_unknown_key_in_toml_is_an_error(tmp_path: Path) -> None:
 
 
 def test_unknown_section_in_toml_is_an_error(tmp_path: Path) -> None:
-    path = write_toml(tmp_path, "[smpp]\nhost = 'x'\n")
-    with pytest.raises(ConfigError, match=r"^Setting 'smpp' is unknown; remove it or check"):
+    path = write_toml(tmp_path, "[smtp]\nhost = 'x'\n")
+    with pytest.raises(ConfigError, match=r"^Setting 'smtp' is unknown; remove it or check"):
         load_settings({}, config_file=path)
 
 
@@ -123,7 +123,10 @@ def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
     missing = tmp_path / "nope.toml"
     with pytest.raises(ConfigError) as caught:
         load_settings({"SMSGATE_CONFIG": str(missing)})
-    assert str(caught.value) == f"Config file '{missing}' does not exist. Fix SMSGATE_CONFIG."
+    assert str(caught.value) == (
+        f"Config file '{missing}' does not exist; give the path of a TOML file "
+        "(set SMSGATE_CONFIG to it)."
+    )
 
 
 def test_invalid_toml_is_an_error_naming_file_and_position(tmp_path: Path) -> None:

@@ -41,8 +41,9 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(numbers_app, name="numbers")
 app.add_typer(db_app, name="db")
 
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: one message is one line, even when the output is not a terminal.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str) -> NoReturn:
@@ -98,6 +99,7 @@ def serve(
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((host, current.http.port if port is None else port))
+        listener.listen(2048)
     except OSError as exc:
         where = f"{host}:{port or current.http.port}"
         fail(f"cannot listen on {where}: {exc.strerror}. Pick another --port.")

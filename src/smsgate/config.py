@@ -115,7 +115,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as file:
             return tomllib.load(file)
     except FileNotFoundError:
-        raise ConfigError(f"Config file '{path}' does not exist. Fix SMSGATE_CONFIG.") from None
+        raise ConfigError(
+            f"Config file '{path}' does not exist; give the path of a TOML file "
+            "(set SMSGATE_CONFIG to it)."
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Config file '{path}' is not valid TOML: {exc}.") from exc
 

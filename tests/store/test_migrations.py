@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from importlib.resources import files
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
 from smsgate.domain.ids import AccountId
@@ -24,6 +27,13 @@ def database(database_url: str) -> Iterator[Database]:
     db = Database.from_url(database_url)
     yield db
     db.dispose()
+
+
+def head_revision() -> str | None:
+    """The newest revision among the migration scripts shipped in the package."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(files("smsgate.store") / "migrations"))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def differences(connection: Connection) -> list[Any]:
@@ -83,7 +93,7 @@ def test_migrating_twice_is_a_no_op(database: Database) -> None:
     with database.engine.connect() as connection:
         assert schema(connection) == before
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-        assert [tuple(v) for v in versions] == [("0001",)]
+        assert [tuple(v) for v in versions] == [(head_revision(),)]
         assert differences(connection) == []
     found = database.run_sync(lambda c: account_store.find_account(c, "acme"))
     assert found == account

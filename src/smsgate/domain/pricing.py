@@ -35,9 +35,13 @@ def parse_price_table(text: str, *, source: str = "price table") -> PriceTable:
             raise ConfigError(
                 f'The {source} has {where} = {value!r}; write a decimal like "0.0079".'
             ) from None
-        if result < 0 or not result.is_finite():
+        if not result.is_finite():
+            raise ConfigError(
+                f"The {source} has {where} = {value!r}; write a finite decimal like \"0.0079\"."
+            )
+        if result < 0:
             raise ConfigError(f"The {source} has {where} = {value!r}; prices cannot be negative.")
-        return result
+        return abs(result)  # "-0" is zero
 
     countries = data.get("countries", {})
     if not isinstance(countries, dict):

@@ -1,7 +1,7 @@
 """The message lifecycle.
 
     accepted → scheduled → queued → sending → sent → delivered | undelivered | failed
-                   └──────────┴─────────┴→ canceled (before it leaves us)
+       └───────────┴──────────┴→ canceled (before it leaves us)
     inbound: received
 
 `sending → queued` is a retry after an attempt that definitely failed; `sending → sending`

@@ -55,14 +55,6 @@ def plan_message(
             f"{MAX_BODY_CHARACTERS}. Shorten it or send it as several messages.",
             field="body",
         )
-    if validity_period is None:
-        validity_period = default_validity_period
-    elif not 1 <= validity_period <= MAX_VALIDITY_PERIOD:
-        raise InvalidParameterError(
-            f"validity_period is {validity_period}; give a number of seconds from 1 to "
-            f"{MAX_VALIDITY_PERIOD} (10 hours).",
-            field="validity_period",
-        )
     try:
         encoded = analyse(body, smart=smart_encoding)
     except ValueError as exc:  # a lone UTF-16 surrogate has no encoding at all
@@ -70,6 +62,14 @@ def plan_message(
     if not encoded.segments:
         raise EmptyBodyError(
             "The body holds only invisible characters; give the text to send.", field="body"
+        )
+    if validity_period is None:
+        validity_period = default_validity_period
+    elif not 1 <= validity_period <= MAX_VALIDITY_PERIOD:
+        raise InvalidParameterError(
+            f"validity_period is {validity_period}; give a number of seconds from 1 to "
+            f"{MAX_VALIDITY_PERIOD} (10 hours).",
+            field="validity_period",
         )
     return MessagePlan(
         destination=destination,

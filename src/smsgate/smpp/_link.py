@@ -46,6 +46,8 @@ _WINDOW_EXEMPT: Final = frozenset({CommandId.enquire_link, CommandId.unbind})
 _READ_SIZE: Final = 256 * 1024
 _HIGH_WATER: Final = 512 * 1024  # bytes queued in the transport before writers wait
 _CLOSE_GRACE: Final = 1.0  # seconds to flush our last PDUs before the socket is dropped
+_IDLE: Final = -1.0  # a worker's job start time when it has no job
+_OVERDUE: Final = -2.0  # ... when the timer cancelled its job for overrunning
 
 RequestHandler = Callable[[Pdu], Awaitable[Pdu | None]]
 """Answers a peer request: returns the response, or None if it already replied."""
@@ -119,6 +121,8 @@ class Link:
         self._slot_waiters: deque[asyncio.Future[None]] = deque()
         self._drained: asyncio.Future[None] | None = None
         self._jobs: asyncio.Queue[Pdu] = asyncio.Queue(maxsize=connection.window)
+        self._job_started = [_IDLE] * workers  # per worker: loop time its job began
+        self._worker_tasks: list[asyncio.Task[None]] = []
         self._out: list[bytes] = []
         self._flush_scheduled = False
         self._accepting = True
@@ -153,7 +157,10 @@ class Link:
         try:
             async with asyncio.TaskGroup() as tasks:
                 helpers = [tasks.create_task(self._read()), tasks.create_task(self._timers())]
-                helpers += [tasks.create_task(self._work()) for _ in range(self._workers)]
+                self._worker_tasks = [
+                    tasks.create_task(self._work(slot)) for slot in range(self._workers)
+                ]
+                helpers += self._worker_tasks
                 try:
                     # Ends when _close runs: EOF, a socket error, a FramingError, a dead
                     # keepalive or an unbind all lead there.
@@ -335,8 +342,10 @@ class Link:
                         self._rejected(event)
                     elif event.command_id.is_response:
                         self._answered(event)
-                    else:
-                        await self._requested(event)
+                    elif not self._requested(event):
+                        # Bounded: the workers are busy, each for at most
+                        # handler_timeout; meanwhile we stop reading (backpressure).
+                        await self._jobs.put(event)
             except FramingError as exc:
                 # The stream cannot be re-synchronised (SMPP 3.4 §3.2): say why, then go.
                 log.warning("%s: %s", self.name, exc.message)
@@ -367,7 +376,8 @@ class Link:
         if event.reply is not None:
             self.reply(event.reply)
 
-    async def _requested(self, pdu: Pdu) -> None:
+    def _requested(self, pdu: Pdu) -> bool:
+        """Act on a peer request; False if it must wait for room in the job queue."""
         command_id = pdu.command_id
         if command_id is CommandId.enquire_link:
             self.reply(EnquireLinkResp(sequence_number=pdu.sequence_number))
@@ -377,19 +387,29 @@ class Link:
             self.close("the peer unbound")
         elif command_id in UNANSWERED:
             log.info("%s: ignoring %s", self.name, command_id.name)
+        elif self._jobs.full():
+            return False
         else:
-            # Bounded: a full queue means the workers are busy, each for at most
-            # handler_timeout; meanwhile we stop reading (backpressure).
-            await self._jobs.put(pdu)
+            self._jobs.put_nowait(pdu)
+        return True
 
-    async def _work(self) -> None:
+    async def _work(self, slot: int) -> None:
+        # A job runs without a timeout of its own (entering asyncio.timeout per PDU
+        # costs more than the PDU); the timer cancels a worker whose job overran
+        # handler_timeout by marking its slot _OVERDUE, and the worker answers
+        # timeout_status instead. Any other cancellation propagates.
+        task = asyncio.current_task()
+        assert task is not None
+        started = self._job_started
         jobs = self._jobs
         while True:
             pdu = await jobs.get()
+            started[slot] = self._loop.time()
             try:
-                async with asyncio.timeout(self._handler_timeout):
-                    answer = await self._on_request(pdu)
-            except TimeoutError:
+                answer = await self._on_request(pdu)
+            except asyncio.CancelledError:
+                if started[slot] != _OVERDUE or task.uncancel() > 0:
+                    raise
                 log.warning(
                     "%s: no answer to %s within %s s; answering %s",
                     self.name,
@@ -401,6 +421,10 @@ class Link:
             except Exception:
                 log.exception("%s: handling %s failed", self.name, pdu.command_id.name)
                 answer = error_response(pdu)
+            else:
+                if started[slot] == _OVERDUE:  # the handler swallowed our cancellation
+                    task.uncancel()
+            started[slot] = _IDLE
             if answer is not None and self._closed is None:
                 self.reply(answer)
 
@@ -408,12 +432,19 @@ class Link:
 
     async def _timers(self) -> None:
         connection = self.connection
-        tick = max(0.005, min(1.0, self._response_timeout / 4, self._interval / 4))
+        tick = max(
+            0.005,
+            min(1.0, self._response_timeout / 4, self._interval / 4, self._handler_timeout / 4),
+        )
         while True:
             await asyncio.sleep(tick)
             now = self._loop.time()
             for request in connection.expired(now, self._response_timeout):
                 self._expire(request)
+            for slot, began in enumerate(self._job_started):
+                if began >= 0 and now - began > self._handler_timeout:
+                    self._job_started[slot] = _OVERDUE
+                    self._worker_tasks[slot].cancel()
             state = connection.state
             if (
                 self._bind_timeout is not None

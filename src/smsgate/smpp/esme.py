@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal, Self
 
-from smsgate.errors import SmppError
+from smsgate.errors import ConfigError, SmppError
 from smsgate.smpp._link import BOUND, Link, ResponseTimeout, SessionClosedError
 from smsgate.smpp.connection import Connection, Role, error_response
 from smsgate.smpp.pdu import (
@@ -62,7 +62,7 @@ DeliverCallback = Callable[[DeliverSm | DataSm], Awaitable[CommandStatus]]
 
 @dataclass(frozen=True, slots=True)
 class SmppTimeouts:
-    """Deadlines of one SMPP session, in seconds. Each must be > 0.
+    """Deadlines of one SMPP session, in seconds. Each must be > 0 (else ConfigError).
 
     Attributes:
         connect: the TCP connect.
@@ -83,7 +83,7 @@ class SmppTimeouts:
         for name in ("connect", "bind", "response", "enquire_link_interval", "unbind"):
             value = getattr(self, name)
             if not value > 0:
-                raise ValueError(f"SmppTimeouts.{name} is {value!r}; it must be above 0 seconds.")
+                raise ConfigError(f"SmppTimeouts.{name} is {value!r}; it must be above 0 seconds.")
 
 
 class BindError(SmppError):
