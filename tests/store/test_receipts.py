@@ -15,7 +15,9 @@ from tests.conftest import new_record
 
 
 def sent_message(database: Database, carrier_ids: tuple[str, ...]) -> tuple[str, str]:
-    account = database.run_sync(lambda c: account_store.create_account(c, "acme"))
+    account = database.run_sync(
+        lambda c: account_store.find_account(c, "acme") or account_store.create_account(c, "acme")
+    )
     record = new_record(account.id)
     now = datetime.now(UTC)
     database.run_sync(CreateMessage(record, next_attempt_at=now).run)
@@ -73,3 +75,17 @@ def test_receipts_go_through_the_writer_too(database: Database) -> None:
             await writer.aclose()
 
     assert asyncio.run(scenario()) == "applied"
+
+
+def test_a_reused_carrier_id_names_the_newer_message(database: Database) -> None:
+    account_id, older = sent_message(database, ("same",))
+    newer = new_record(account_id)  # type: ignore[arg-type]
+    now = datetime.now(UTC)
+    database.run_sync(CreateMessage(newer, next_attempt_at=now).run)
+    database.run_sync(ClaimDue(now, timedelta(seconds=60), 10).run)
+    database.run_sync(
+        RecordOutcome(newer.id, 1, "sent", now, connector="sim", carrier_ids=("same",)).run
+    )
+    assert database.run_sync(receipt("same", "DELIVRD").run) == "applied"
+    assert database.run_sync(lambda c: get_message(c, account_id, newer.id)).status == "delivered"
+    assert database.run_sync(lambda c: get_message(c, account_id, older)).status == "sent"

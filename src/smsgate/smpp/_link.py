@@ -29,8 +29,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Final
+from collections.abc import Callable, Coroutine
+from typing import Any, Final
 
 from smsgate.errors import SmppError
 from smsgate.smpp._state import UNANSWERED
@@ -49,8 +49,11 @@ _CLOSE_GRACE: Final = 1.0  # seconds to flush our last PDUs before the socket is
 _IDLE: Final = -1.0  # a worker's job start time when it has no job
 _OVERDUE: Final = -2.0  # ... when the timer cancelled its job for overrunning
 
-RequestHandler = Callable[[Pdu], Awaitable[Pdu | None]]
-"""Answers a peer request: returns the response, or None if it already replied."""
+Job = Coroutine[Any, Any, Pdu | None]
+RequestHandler = Callable[[Pdu], Pdu | Job | None]
+"""Answers a peer request: the response, None if it replied itself, or a coroutine that
+produces one of those (run by a worker). Returning the answer directly is the fast path:
+no task switch."""
 
 
 class SessionClosedError(SmppError):
@@ -120,7 +123,7 @@ class Link:
         self._in_use = 0
         self._slot_waiters: deque[asyncio.Future[None]] = deque()
         self._drained: asyncio.Future[None] | None = None
-        self._jobs: asyncio.Queue[Pdu] = asyncio.Queue(maxsize=connection.window)
+        self._jobs: asyncio.Queue[tuple[Pdu, Job]] = asyncio.Queue(maxsize=connection.window)
         self._job_started = [_IDLE] * workers  # per worker: loop time its job began
         self._worker_tasks: list[asyncio.Task[None]] = []
         self._out: list[bytes] = []
@@ -170,6 +173,8 @@ class Link:
                         task.cancel()
         finally:
             self.close("the session task ended")
+            while not self._jobs.empty():  # never started: close them, unawaited
+                self._jobs.get_nowait()[1].close()
             await self._wait_transport_closed()
 
     async def request(self, pdu: Pdu) -> Pdu:
@@ -185,10 +190,38 @@ class Link:
                 field out of range); nothing was sent.
             RemoteProtocolError: the peer answered with the wrong command.
         """
+        # No deadline on the answer here: the timer fails it after response_timeout.
+        return await (await self.send(pdu))
+
+    async def send(self, pdu: Pdu) -> asyncio.Future[Pdu]:
+        """Like `request`, but return once sent: the future of the answer.
+
+        Lets one task keep many requests in flight. The future fails with what
+        `request` raises after sending; retrieve its result or exception.
+        """
         windowed = pdu.command_id not in _WINDOW_EXEMPT
         if windowed:
-            await self._acquire_slot()
-        return await self._send_request(pdu, windowed)
+            if (
+                self._in_use < self._window
+                and not self._slot_waiters
+                and self._accepting
+                and self._closed is None
+            ):
+                self._in_use += 1
+            else:
+                await self._acquire_slot()
+        try:
+            if self._closed is not None:
+                raise self._closed
+            if self._transport.get_write_buffer_size() > _HIGH_WATER:
+                self._flush()
+                async with asyncio.timeout(self._response_timeout):
+                    await self._writer.drain()
+            return self._send_nowait(pdu, windowed)
+        except BaseException:
+            if windowed:
+                self._release_slot()
+            raise
 
     def reply(self, pdu: Pdu) -> None:
         """Send a response (or generic_nack) now. Logged and dropped if it cannot go."""
@@ -284,22 +317,6 @@ class Link:
 
     # -- sending -------------------------------------------------------------------
 
-    async def _send_request(self, pdu: Pdu, windowed: bool) -> Pdu:
-        try:
-            if self._closed is not None:
-                raise self._closed
-            if self._transport.get_write_buffer_size() > _HIGH_WATER:
-                self._flush()
-                async with asyncio.timeout(self._response_timeout):
-                    await self._writer.drain()
-            future = self._send_nowait(pdu, windowed)
-        except BaseException:
-            if windowed:
-                self._release_slot()
-            raise
-        # No deadline here: the timer fails the future after response_timeout.
-        return await future
-
     def _send_nowait(self, pdu: Pdu, windowed: bool) -> asyncio.Future[Pdu]:
         data = self.connection.send(pdu, now=self._loop.time())
         future: asyncio.Future[Pdu] = self._loop.create_future()
@@ -342,10 +359,14 @@ class Link:
                         self._rejected(event)
                     elif event.command_id.is_response:
                         self._answered(event)
-                    elif not self._requested(event):
-                        # Bounded: the workers are busy, each for at most
-                        # handler_timeout; meanwhile we stop reading (backpressure).
-                        await self._jobs.put(event)
+                    elif (job := self._requested(event)) is not None:
+                        try:
+                            # Bounded: the workers are busy, each for at most
+                            # handler_timeout; meanwhile we stop reading (backpressure).
+                            await self._jobs.put(job)
+                        except BaseException:
+                            job[1].close()
+                            raise
             except FramingError as exc:
                 # The stream cannot be re-synchronised (SMPP 3.4 §3.2): say why, then go.
                 log.warning("%s: %s", self.name, exc.message)
@@ -376,8 +397,8 @@ class Link:
         if event.reply is not None:
             self.reply(event.reply)
 
-    def _requested(self, pdu: Pdu) -> bool:
-        """Act on a peer request; False if it must wait for room in the job queue."""
+    def _requested(self, pdu: Pdu) -> tuple[Pdu, Job] | None:
+        """Act on a peer request; return the job to queue when the queue is full."""
         command_id = pdu.command_id
         if command_id is CommandId.enquire_link:
             self.reply(EnquireLinkResp(sequence_number=pdu.sequence_number))
@@ -387,11 +408,19 @@ class Link:
             self.close("the peer unbound")
         elif command_id in UNANSWERED:
             log.info("%s: ignoring %s", self.name, command_id.name)
-        elif self._jobs.full():
-            return False
         else:
-            self._jobs.put_nowait(pdu)
-        return True
+            try:
+                answer = self._on_request(pdu)
+            except Exception:
+                log.exception("%s: handling %s failed", self.name, command_id.name)
+                answer = error_response(pdu)
+            if isinstance(answer, Pdu):
+                self.reply(answer)
+            elif answer is not None:
+                if self._jobs.full():
+                    return pdu, answer
+                self._jobs.put_nowait((pdu, answer))
+        return None
 
     async def _work(self, slot: int) -> None:
         # A job runs without a timeout of its own (entering asyncio.timeout per PDU
@@ -403,10 +432,10 @@ class Link:
         started = self._job_started
         jobs = self._jobs
         while True:
-            pdu = await jobs.get()
+            pdu, job = await jobs.get()
             started[slot] = self._loop.time()
             try:
-                answer = await self._on_request(pdu)
+                answer = await job
             except asyncio.CancelledError:
                 if started[slot] != _OVERDUE or task.uncancel() > 0:
                     raise

@@ -19,10 +19,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from smsgate.errors import ConfigError, SmppError
 from smsgate.smpp._link import BOUND, Link, ResponseTimeout, SessionClosedError
@@ -321,16 +321,19 @@ class EsmeSession:
             log.warning("%s: session ended: %s", link.name, link.close_reason)
         self._abort(link.close_reason or "a bind ended")  # one bind down: the session ends
 
-    async def _on_request(self, pdu: Pdu) -> Pdu:
+    def _on_request(self, pdu: Pdu) -> Pdu | Coroutine[Any, Any, Pdu]:
         # SMPP 3.4 §4.6 / §4.7: the SMSC delivers a message or a receipt to us.
         if isinstance(pdu, DeliverSm | DataSm):
-            status = CommandStatus.ESME_RX_T_APPN
-            if self._on_deliver is not None:
-                try:
-                    status = await self._on_deliver(pdu)
-                except Exception:
-                    log.exception("on_deliver failed; answering ESME_RX_T_APPN")
-                    status = CommandStatus.ESME_RX_T_APPN
-            response = DeliverSmResp if isinstance(pdu, DeliverSm) else DataSmResp
-            return response(sequence_number=pdu.sequence_number, command_status=status)
+            return self._delivered(pdu)
         return error_response(pdu, CommandStatus.ESME_RINVCMDID)
+
+    async def _delivered(self, pdu: DeliverSm | DataSm) -> Pdu:
+        status = CommandStatus.ESME_RX_T_APPN
+        if self._on_deliver is not None:
+            try:
+                status = await self._on_deliver(pdu)
+            except Exception:
+                log.exception("on_deliver failed; answering ESME_RX_T_APPN")
+                status = CommandStatus.ESME_RX_T_APPN
+        response = DeliverSmResp if isinstance(pdu, DeliverSm) else DataSmResp
+        return response(sequence_number=pdu.sequence_number, command_status=status)

@@ -14,8 +14,9 @@ import asyncio
 import dataclasses
 import itertools
 import logging
+from collections.abc import Coroutine
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from smsgate.errors import SmppError
 from smsgate.smpp._link import BOUND, Link
@@ -37,7 +38,7 @@ from smsgate.smpp.pdu import (
 )
 from smsgate.smpp.status import CommandId, CommandStatus
 
-__all__ = ["BindRequest", "SmscHandler", "SmscServer", "SmscSession"]
+__all__ = ["BindRequest", "SmscHandler", "SmscServer", "SmscSession", "SubmitAnswer"]
 
 log = logging.getLogger("smsgate.smpp")
 
@@ -50,6 +51,10 @@ _BIND_RESPONSES: dict[int, type[BindTransmitterResp | BindReceiverResp | BindTra
 }
 
 
+SubmitAnswer = SubmitSmResp | int
+"""A submit_sm_resp (same sequence_number as the request), or an error command_status."""
+
+
 class SmscHandler(Protocol):
     """What an SMSC does with its ESMEs' requests (the simulator implements it)."""
 
@@ -57,8 +62,12 @@ class SmscHandler(Protocol):
         """ESME_ROK accepts the bind; anything else refuses it (e.g. ESME_RINVPASWD)."""
         ...
 
-    async def on_submit(self, session: SmscSession, pdu: SubmitSm) -> SubmitSmResp | int:
-        """Answer a submit_sm: its SubmitSmResp (same sequence_number), or an error status."""
+    def on_submit(
+        self, session: SmscSession, pdu: SubmitSm
+    ) -> SubmitAnswer | Coroutine[Any, Any, SubmitAnswer]:
+        """Answer a submit_sm, at once (the fast path: no task switch) or as a coroutine
+        when the answer must wait; `async def` works too. It runs within the session's
+        response timeout, after which ESME_RSYSERR is sent instead."""
         ...
 
 
@@ -140,28 +149,47 @@ class SmscSession:
         """Drop the TCP connection without a word (for fault injection)."""
         self._link.close(reason, abort=True)
 
-    async def _on_request(self, pdu: Pdu) -> Pdu | None:
-        handler = self._server.handler
+    async def start_deliver(self, pdu: DeliverSm | DataSm) -> asyncio.Future[Pdu]:
+        """Like `deliver`, but return once sent: the future of the ESME's answer.
+
+        Lets one task keep a window of deliveries in flight; retrieve each future's
+        result or exception.
+        """
+        return await self._link.send(pdu)
+
+    def _on_request(self, pdu: Pdu) -> Pdu | Coroutine[Any, Any, Pdu | None]:
         if isinstance(pdu, SubmitSm):
-            result = await handler.on_submit(self, pdu)
-            if isinstance(result, SubmitSmResp):
-                if result.sequence_number != pdu.sequence_number:
-                    result = dataclasses.replace(result, sequence_number=pdu.sequence_number)
-                return result
-            return SubmitSmResp(sequence_number=pdu.sequence_number, command_status=result)
+            answer = self._server.handler.on_submit(self, pdu)
+            if isinstance(answer, SubmitSmResp | int):
+                return _submit_resp(pdu, answer)
+            return self._submitted(pdu, answer)
         if isinstance(pdu, BindTransmitter | BindReceiver | BindTransceiver):
-            # SMPP 3.4 §4.1: the bind_*_resp carries the SMSC's system_id.
-            status = await handler.on_bind(self, pdu)
-            response = _BIND_RESPONSES[pdu.command_id]
-            if status:
-                return response(sequence_number=pdu.sequence_number, command_status=status)
-            self.system_id = pdu.system_id
-            self._link.reply(
-                response(sequence_number=pdu.sequence_number, system_id=self._server.system_id)
-            )
-            self._server._session_changed()
-            return None
+            return self._bind(pdu)
         return error_response(pdu, CommandStatus.ESME_RINVCMDID)
+
+    async def _submitted(self, pdu: SubmitSm, answer: Coroutine[Any, Any, SubmitAnswer]) -> Pdu:
+        return _submit_resp(pdu, await answer)
+
+    async def _bind(self, pdu: BindRequest) -> None:
+        # SMPP 3.4 §4.1: the bind_*_resp carries the SMSC's system_id.
+        status = await self._server.handler.on_bind(self, pdu)
+        response = _BIND_RESPONSES[pdu.command_id]
+        if status:
+            self._link.reply(response(sequence_number=pdu.sequence_number, command_status=status))
+            return
+        self.system_id = pdu.system_id
+        self._link.reply(
+            response(sequence_number=pdu.sequence_number, system_id=self._server.system_id)
+        )
+        self._server._session_changed()
+
+
+def _submit_resp(pdu: SubmitSm, answer: SubmitAnswer) -> SubmitSmResp:
+    if isinstance(answer, int):
+        return SubmitSmResp(sequence_number=pdu.sequence_number, command_status=answer)
+    if answer.sequence_number != pdu.sequence_number:
+        answer = dataclasses.replace(answer, sequence_number=pdu.sequence_number)
+    return answer
 
 
 class SmscServer:

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from smsgate.domain.ids import AccountId, MessageId
 from smsgate.domain.status import MessageStatus
@@ -249,14 +251,24 @@ def _record_parts(connection: Connection, sent: list[RecordOutcome]) -> None:
         return
     # A carrier that reuses ids (a restarted simulator, a wrapped counter) means the id
     # now names the newer segment; the older one can no longer be told apart.
-    connection.execute(
-        delete(message_parts).where(
-            message_parts.c.connector == bindparam("b_connector"),
-            message_parts.c.carrier_id == bindparam("b_carrier_id"),
-        ),
-        [{"b_connector": p["connector"], "b_carrier_id": p["carrier_id"]} for p in parts],
+    insert = (
+        sqlite_insert(message_parts)
+        if connection.dialect.name == "sqlite"
+        else postgresql_insert(message_parts)
     )
-    connection.execute(message_parts.insert(), parts)
+    connection.execute(
+        insert.on_conflict_do_update(
+            index_elements=["connector", "carrier_id"],
+            set_={
+                "message_id": insert.excluded.message_id,
+                "part": insert.excluded.part,
+                "stat": None,
+                "err": None,
+                "updated_at": insert.excluded.updated_at,
+            },
+        ),
+        parts,
+    )
 
 
 _OUTCOME_STATUS = {"sent": _S.SENT, "retry": _S.QUEUED, "failed": _S.FAILED}
