@@ -26,23 +26,20 @@ from smsgate.smpp import DataSm, DeliverSm, DeliveryReceipt
 from smsgate.store.queue import ClaimedMessage
 
 
-def _messages(n: int) -> list[ClaimedMessage]:
-    expires = datetime.now(UTC) + timedelta(hours=1)
-    return [
-        ClaimedMessage(
-            MessageId(f"SM{i:032x}"),
-            AccountId("ACbench"),
-            f"+1415555{i % 10_000:04d}",
-            "+15005550006",
-            f"Your code is {i:06d}",
-            "GSM-7",
-            1,
-            True,
-            1,
-            expires,
-        )
-        for i in range(n)
-    ]
+def _message(i: int, expires: datetime) -> ClaimedMessage:
+    # Built per submit, as the dispatcher builds one per claimed row.
+    return ClaimedMessage(
+        MessageId(f"SM{i:032x}"),
+        AccountId("ACbench"),
+        f"+1415555{i % 10_000:04d}",
+        "+15005550006",
+        f"Your code is {i:06d}",
+        "GSM-7",
+        1,
+        True,
+        1,
+        expires,
+    )
 
 
 async def bench(n: int, window: int, callers: int) -> None:
@@ -58,20 +55,21 @@ async def bench(n: int, window: int, callers: int) -> None:
     async def on_inbound(_name: str, _pdu: DeliverSm | DataSm) -> None:
         return None
 
-    messages = _messages(n)
+    expires = datetime.now(UTC) + timedelta(hours=1)
     latencies: list[float] = []
-    async with Simulator(window=window, receipt_workers=window) as simulator:
+    async with Simulator(window=window) as simulator:
         config = SmppConnectorConfig(
             "bench", "127.0.0.1", simulator.port, "smsgate", "secret", window=window
         )
         async with SmppConnector(config, on_receipt=on_receipt, on_inbound=on_inbound) as smpp:
             async with asyncio.timeout(5):
                 await smpp.wait_bound()
-            todo = iter(messages)
+            todo = iter(range(n))
             clock = time.perf_counter
 
             async def caller() -> None:
-                for message in todo:
+                for i in todo:
+                    message = _message(i, expires)
                     started = clock()
                     await smpp.submit(message)
                     latencies.append(clock() - started)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -14,16 +14,22 @@ from pathlib import Path
 from starlette.types import ASGIApp
 
 from smsgate.api import ApiServices, Authenticator, create_api
-from smsgate.config import Settings
-from smsgate.delivery.connector import Connector
+from smsgate.config import Settings, SimulatorSettings, SmppSettings
 from smsgate.delivery.dispatcher import Dispatcher
+from smsgate.delivery.inbound import InboundSink
+from smsgate.delivery.receipts import ReceiptSink
+from smsgate.delivery.routes import Routes
+from smsgate.delivery.smpp import SmppConnector, SmppConnectorConfig
 from smsgate.domain.pricing import PriceTable, parse_price_table
-from smsgate.simulator.loopback import LoopbackCarrier
+from smsgate.simulator.smsc import Simulator
 from smsgate.store.database import Database
-from smsgate.store.queue import ClaimedMessage
 from smsgate.store.writer import GroupCommitWriter
 
 log = logging.getLogger(__name__)
+SANDBOX_CONNECTOR = "simulator"
+LIVE_CONNECTOR = "carrier"
+# How long start-up waits for the sandbox bind before serving anyway (it keeps retrying).
+SANDBOX_BIND_WAIT = 5.0
 
 
 def load_prices(settings: Settings) -> PriceTable:
@@ -40,20 +46,72 @@ class Gateway:
     database: Database
     writer: GroupCommitWriter
     dispatcher: Dispatcher
-    simulator: LoopbackCarrier
+    routes: Routes
+    receipts: ReceiptSink
+    inbound: InboundSink
+    simulator: Simulator | None
+    carrier: SmppConnector | None
 
 
 def build_gateway(settings: Settings) -> Gateway:
     database = Database.from_url(settings.database.url)
     writer = GroupCommitWriter(database.engine, max_batch=settings.database.max_batch)
-    simulator = LoopbackCarrier()
+    routes = Routes()
+    receipts = ReceiptSink(writer)
+    inbound = InboundSink(writer, database, test_connectors=frozenset({SANDBOX_CONNECTOR}))
+    carrier = None
+    if settings.smpp.host:
+        carrier = SmppConnector(
+            _carrier_config(settings.smpp), on_receipt=receipts, on_inbound=inbound
+        )
+        routes.live = carrier
+    simulator = None
+    if settings.simulator.enabled:
+        simulator = Simulator(
+            host=settings.simulator.host,
+            port=settings.simulator.port,
+            credentials={
+                settings.simulator.system_id: settings.simulator.password.get_secret_value()
+            },
+            receipt_delay=settings.simulator.receipt_delay,
+            window=settings.simulator.window,
+        )
+    dispatcher = Dispatcher(writer, routes.route, settings.delivery)
+    return Gateway(
+        settings, database, writer, dispatcher, routes, receipts, inbound, simulator, carrier
+    )
 
-    def route(message: ClaimedMessage) -> Connector | None:
-        # Test-mode keys never reach a carrier. Live traffic needs a configured connector.
-        return simulator if message.is_test else None
 
-    dispatcher = Dispatcher(writer, route, settings.delivery)
-    return Gateway(settings, database, writer, dispatcher, simulator)
+def _carrier_config(smpp: SmppSettings) -> SmppConnectorConfig:
+    return SmppConnectorConfig(
+        name=LIVE_CONNECTOR,
+        host=smpp.host,
+        port=smpp.port,
+        system_id=smpp.system_id,
+        password=smpp.password.get_secret_value(),
+        system_type=smpp.system_type,
+        bind_mode=smpp.bind_mode,
+        window=smpp.window,
+        tps=smpp.tps,
+        concatenation=smpp.concatenation,
+        source_ton=smpp.source_ton,
+        source_npi=smpp.source_npi,
+        dest_ton=smpp.dest_ton,
+        dest_npi=smpp.dest_npi,
+    )
+
+
+def _sandbox_config(simulator: SimulatorSettings, port: int) -> SmppConnectorConfig:
+    return SmppConnectorConfig(
+        name=SANDBOX_CONNECTOR,
+        host=simulator.host,
+        port=port,
+        system_id=simulator.system_id,
+        password=simulator.password.get_secret_value(),
+        window=simulator.window,
+        reconnect_base=0.2,
+        reconnect_cap=5.0,
+    )
 
 
 def create_app(gateway: Gateway) -> ASGIApp:
@@ -70,22 +128,40 @@ def create_app(gateway: Gateway) -> ASGIApp:
         ),
         prices=load_prices(settings),
         on_accepted=gateway.dispatcher.wake,
+        simulator=gateway.simulator,
     )
     return create_api(services, lifespan=lambda _app: run_gateway(gateway))
 
 
 @asynccontextmanager
 async def run_gateway(gateway: Gateway) -> AsyncIterator[None]:
+    """Start the store, the simulator and connectors, then the dispatcher; stop in reverse."""
     await asyncio.to_thread(gateway.database.migrate)
     gateway.writer.start()
     try:
-        async with asyncio.TaskGroup() as tasks:
-            if gateway.settings.delivery.enabled:
-                tasks.create_task(gateway.dispatcher.run(), name="dispatcher")
-            try:
-                yield
-            finally:
-                gateway.dispatcher.stop()
+        async with AsyncExitStack() as parts:
+            if gateway.simulator is not None:
+                simulator = await parts.enter_async_context(gateway.simulator)
+                sandbox = SmppConnector(
+                    _sandbox_config(gateway.settings.simulator, simulator.port),
+                    on_receipt=gateway.receipts,
+                    on_inbound=gateway.inbound,
+                )
+                gateway.routes.sandbox = await parts.enter_async_context(sandbox)
+                try:
+                    async with asyncio.timeout(SANDBOX_BIND_WAIT):
+                        await sandbox.wait_bound()
+                except TimeoutError:
+                    log.warning("the simulator bind is not up yet: %s", sandbox.last_error)
+            if gateway.carrier is not None:
+                await parts.enter_async_context(gateway.carrier)
+            async with asyncio.TaskGroup() as tasks:
+                if gateway.settings.delivery.enabled:
+                    tasks.create_task(gateway.dispatcher.run(), name="dispatcher")
+                try:
+                    yield
+                finally:
+                    gateway.dispatcher.stop()
     finally:
         await gateway.writer.aclose()
         gateway.database.dispose()

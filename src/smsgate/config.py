@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -79,6 +79,36 @@ class DeliverySettings(_Section):
         return self
 
 
+class SmppSettings(_Section):
+    """The live carrier link. With no host, live messages wait (and retry) for one."""
+
+    host: str = ""
+    port: int = Field(2775, ge=1, le=65535)
+    system_id: str = Field("", max_length=15)
+    password: SecretStr = SecretStr("")
+    system_type: str = Field("", max_length=12)
+    bind_mode: Literal["transceiver", "transmitter_receiver"] = "transceiver"
+    window: int = Field(64, ge=1, le=10_000)
+    tps: float | None = Field(None, gt=0)
+    concatenation: Literal["udh", "sar"] = "udh"
+    source_ton: int = Field(1, ge=0, le=255)
+    source_npi: int = Field(1, ge=0, le=255)
+    dest_ton: int = Field(1, ge=0, le=255)
+    dest_npi: int = Field(1, ge=0, le=255)
+
+
+class SimulatorSettings(_Section):
+    """The built-in SMSC that test-mode keys send to, over real SMPP on loopback."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(0, ge=0, le=65535, description="0: any free port")
+    system_id: str = Field("smsgate", max_length=15)
+    password: SecretStr = SecretStr("secret")
+    receipt_delay: float = Field(0.5, ge=0, le=3600)
+    window: int = Field(64, ge=1, le=10_000)
+
+
 class WebhookSettings(_Section):
     allow_private: bool = False
 
@@ -89,6 +119,8 @@ class Settings(_Section):
     auth: AuthSettings = AuthSettings()
     messages: MessagesSettings = MessagesSettings()
     delivery: DeliverySettings = DeliverySettings()
+    smpp: SmppSettings = SmppSettings()
+    simulator: SimulatorSettings = SimulatorSettings()
     webhook: WebhookSettings = WebhookSettings()
 
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp
 
-from smsgate.api import account, health, messages, oauth
+from smsgate.api import account, health, messages, oauth, simulator
 from smsgate.api._fastpath import Endpoint, FastPath, fast_routes
 from smsgate.api.auth import Authenticator, Principal
 from smsgate.api.problems import install_problem_handlers
@@ -39,6 +39,8 @@ def create_api(services: ApiServices, **fastapi_options: Any) -> ASGIApp:
         router = module.build_router(services)
         fast.update(fast_routes(router.routes))
         app.include_router(router)
+    if services.simulator is not None:
+        app.include_router(simulator.build_router(services, services.simulator))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from smsgate.api.auth import Authenticator
 from smsgate.config import Settings
 from smsgate.domain.pricing import PriceTable
+from smsgate.simulator.smsc import Simulator
 from smsgate.store.database import Database
 from smsgate.store.writer import GroupCommitWriter
 
@@ -20,3 +21,4 @@ class ApiServices:
     auth: Authenticator
     prices: PriceTable
     on_accepted: Callable[[], None]
+    simulator: Simulator | None = None

@@ -27,7 +27,8 @@ from smsgate.store.writer import GroupCommitWriter
 
 log = logging.getLogger(__name__)
 
-Router = Callable[[ClaimedMessage], Connector | None]
+# Returns the message's connector, or raises DeliveryError when it has none.
+Router = Callable[[ClaimedMessage], Connector]
 
 
 class Dispatcher:
@@ -97,15 +98,8 @@ class Dispatcher:
             self._wake.set()
 
     async def _attempt(self, message: ClaimedMessage) -> RecordOutcome | None:
-        connector = self._route(message)
         try:
-            if connector is None:
-                raise DeliveryError(
-                    "No connector is configured for live messages; add one, or send with a "
-                    "test-mode key to use the simulator.",
-                    retryable=True,
-                    code=ErrorCode.UNREACHABLE,
-                )
+            connector = self._route(message)
             async with asyncio.timeout(self._settings.submit_timeout):
                 carrier_ids = await connector.submit(message)
         except TimeoutError:

@@ -305,7 +305,10 @@ class SmppConnector:
         config = self.config
         session = self._session
         if session is None or not session.is_bound:
-            why = self.last_error or "it is still connecting"
+            if self._stop.is_set():
+                why = "it is closing"
+            else:
+                why = self.last_error or "it is still connecting"
             raise DeliveryError(
                 f"SMPP connector {self.name!r} is not bound to {config.host}:{config.port}"
                 f" ({why}); the message can be tried again later.",
@@ -316,7 +319,9 @@ class SmppConnector:
         payloads = segment_payloads(encoded) or (b"",)
         data_coding = 0 if encoded.encoding is Encoding.GSM7 else 8  # SMPP 3.4 §5.2.19
         total = len(payloads)
-        reference = next(self._references) & (0xFF if config.concatenation == "udh" else 0xFFFF)
+        reference = 0
+        if total > 1:  # one reference for all parts of this message
+            reference = next(self._references) & (0xFF if config.concatenation == "udh" else 0xFFFF)
         source_ton, source_npi, source = self._source(message.from_)
         destination = message.to
         if config.dest_ton == _TON_INTERNATIONAL:
@@ -357,10 +362,13 @@ class SmppConnector:
             except LocalProtocolError as exc:  # refused before sending: a field is invalid
                 raise self._refused(message, exc.status, seqnum, ids, exc.message) from exc
             except (SessionClosedError, ResponseTimeout, RemoteProtocolError) as exc:
+                if isinstance(exc, SessionClosedError) and not exc.sent:
+                    outcome = "It was not sent and can be tried again."
+                else:
+                    outcome = "Its outcome is unknown; it can be tried again."
                 raise DeliveryError(
                     f"SMPP connector {self.name!r} lost part {seqnum} of {total} of the message"
-                    f" to {message.to}: {exc}{_accepted(ids)} The outcome is unknown; it can"
-                    " be tried again.",
+                    f" to {message.to}: {exc}{_accepted(ids)} {outcome}",
                     retryable=True,
                     code=ErrorCode.UNREACHABLE,
                 ) from exc
@@ -372,7 +380,7 @@ class SmppConnector:
 
     def _source(self, sender: str) -> tuple[int, int, str]:
         config = self.config
-        if any(char.isalpha() for char in sender):
+        if not sender.removeprefix("+").isdigit():
             return _TON_ALPHANUMERIC, 0, sender
         if config.source_ton == _TON_INTERNATIONAL:
             sender = sender.removeprefix("+")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, NamedTuple
 
 from smsgate.domain.encoding import decode_gsm7, decode_ucs2
 from smsgate.smpp import ESM_CLASS_UDHI, Tag, Tlv, UdhError, parse_udh
@@ -24,16 +24,20 @@ INBOX_SIZE: Final = 1000
 PENDING_LIMIT: Final = 10_000  # incomplete multipart messages kept; the oldest go first
 
 
-@dataclass(frozen=True, slots=True)
-class HandsetMessage:
-    """A text as the handset shows it."""
+class HandsetMessage(NamedTuple):
+    """A text as the handset shows it (`text` is decoded when read)."""
 
     sender: str
-    text: str
+    user_data: bytes
+    """The parts' user data joined, without UDH."""
+    data_coding: int
     at: datetime
     message_ids: tuple[str, ...]
     """The SMSC message id of each part, in part order."""
-    data_coding: int
+
+    @property
+    def text(self) -> str:
+        return decode_text(self.user_data, self.data_coding)
 
 
 @dataclass(slots=True)
@@ -120,13 +124,11 @@ class Handsets:
         at: datetime,
     ) -> HandsetMessage:
         if len(parts) == 1:
-            payload, message_id = parts[0]
-            message = HandsetMessage(
-                sender, decode_text(payload, data_coding), at, (message_id,), data_coding
-            )
+            user_data, message_id = parts[0]
+            message = HandsetMessage(sender, user_data, data_coding, at, (message_id,))
         else:
-            text = decode_text(b"".join(payload for payload, _ in parts), data_coding)
+            user_data = b"".join(payload for payload, _ in parts)
             ids = tuple(message_id for _, message_id in parts)
-            message = HandsetMessage(sender, text, at, ids, data_coding)
+            message = HandsetMessage(sender, user_data, data_coding, at, ids)
         self._inboxes[recipient].append(message)
         return message

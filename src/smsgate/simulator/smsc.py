@@ -16,14 +16,14 @@ to a receiver/transceiver bound with the same system_id. Receipts wait for such 
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Final, Self
+from typing import Any, Final, NamedTuple, Self
 
 from smsgate.domain.encoding import Encoding, analyse, segment_payloads
 from smsgate.errors import SmppError
@@ -34,13 +34,14 @@ from smsgate.smpp import (
     CommandStatus,
     DeliverSm,
     DeliveryReceipt,
+    Pdu,
     SubmitSm,
     SubmitSmResp,
     add_concat_udh,
     receipt_to_pdu,
 )
 from smsgate.smpp.esme import SmppTimeouts
-from smsgate.smpp.smsc import BindRequest, SmscServer, SmscSession
+from smsgate.smpp.smsc import BindRequest, SmscServer, SmscSession, SubmitAnswer
 
 __all__ = ["Simulator", "SubmitRecord", "serve_simulator"]
 
@@ -48,28 +49,28 @@ log = logging.getLogger("smsgate.simulator")
 
 DEFAULT_CREDENTIALS: Final[Mapping[str, str]] = {"smsgate": "secret"}
 RECEIPT_ATTEMPTS: Final = 5
+RECEIPT_PUMPS: Final = 4  # tasks sending receipts; each keeps a window in flight
 TON_INTERNATIONAL: Final = 1  # SMPP 3.4 §5.2.5
 TON_ALPHANUMERIC: Final = 5
 
 
-@dataclass(frozen=True, slots=True)
-class SubmitRecord:
+class SubmitRecord(NamedTuple):
     """One submit_sm as the simulator saw it.
 
-    `at` is the event loop's clock at arrival; `message_id` is None when it was rejected
-    with `status`. `destination` is E.164 (with "+") when the TON said international.
+    `at` is the event loop's clock at arrival. `status` is the command_status answered
+    (None while the answer is held by a fault); `message_id` is None unless accepted.
+    `destination` is E.164 (with "+") when the TON said international.
     """
 
     pdu: SubmitSm
     system_id: str
     destination: str
     at: float
-    status: int
+    status: int | None
     message_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class _PendingReceipt:
+class _PendingReceipt(NamedTuple):
     system_id: str
     receipt: DeliveryReceipt
     handset: str  # source_addr of the receipt: the original destination
@@ -110,7 +111,6 @@ class Simulator:
         receipt_delay: seconds between submit_sm_resp and the receipt (plus `Rule.delay`).
         timeouts: per session (response also bounds a receipt's delivery attempt).
         window: deliver_sm per session that may await deliver_sm_resp.
-        receipt_workers: receipts in flight at once.
 
     Faults (`throttle`, `slow_responses`, `pause`, `drop_connections`) apply from the
     next submit_sm on. Counters and records only grow; nothing here is reset.
@@ -126,7 +126,6 @@ class Simulator:
         receipt_delay: float = 0.0,
         timeouts: SmppTimeouts | None = None,
         window: int = 64,
-        receipt_workers: int = 64,
         system_id: str = "smsgate-sim",
     ) -> None:
         self.credentials = dict(DEFAULT_CREDENTIALS if credentials is None else credentials)
@@ -136,9 +135,8 @@ class Simulator:
         self._server = SmscServer(
             self, host=host, port=port, system_id=system_id, window=window, timeouts=self.timeouts
         )
-        self._receipt_workers = receipt_workers
         self._handsets = Handsets()
-        self._outbox: asyncio.Queue[_PendingReceipt] = asyncio.Queue()
+        self._outbox: asyncio.Queue[tuple[_PendingReceipt, int]] = asyncio.Queue()
         self._timers: set[asyncio.TimerHandle] = set()
         self._tasks: asyncio.TaskGroup | None = None
         self._workers: list[asyncio.Task[None]] = []
@@ -146,6 +144,7 @@ class Simulator:
         self._refs = itertools.count(random.getrandbits(8))
         self._watchers: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._throttle_next = 0
+        self._closing = False
         self._slow = 0.0
         self._running = asyncio.Event()
         self._running.set()
@@ -182,13 +181,14 @@ class Simulator:
             await self._tasks.__aexit__(None, None, None)
             raise
         self._workers = [
-            self._tasks.create_task(self._receipt_worker()) for _ in range(self._receipt_workers)
+            self._tasks.create_task(self._pump_receipts()) for _ in range(RECEIPT_PUMPS)
         ]
 
     async def aclose(self) -> None:
         """Unbind every session (bounded), stop the receipt workers; pending receipts go."""
-        if self._tasks is None:
+        if self._tasks is None or self._closing:
             return
+        self._closing = True
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
@@ -319,27 +319,48 @@ class Simulator:
         self._notify()
         return status
 
-    async def on_submit(self, session: SmscSession, pdu: SubmitSm) -> SubmitSmResp | int:
-        loop = asyncio.get_running_loop()
-        at = loop.time()
-        destination = _e164(pdu.destination_addr, pdu.dest_addr_ton)
-        system_id = session.system_id or ""
+    def on_submit(
+        self, session: SmscSession, pdu: SubmitSm
+    ) -> SubmitAnswer | Coroutine[Any, Any, SubmitAnswer]:
+        at = session.clock()
         self.submitted += 1
-        if not self._running.is_set():
-            await self._running.wait()  # bounded by the session's handler timeout
+        if self._slow or not self._running.is_set():
+            # Recorded on arrival; the record gets its answer when there is one.
+            index = len(self.submits)
+            destination = _e164(pdu.destination_addr, pdu.dest_addr_ton)
+            system_id = session.system_id or ""
+            self.submits.append(SubmitRecord(pdu, system_id, destination, at, None, None))
+            self._notify()
+            return self._answer_later(session, pdu, at, index)
+        return self._answer(session, pdu, at)
+
+    async def _answer_later(
+        self, session: SmscSession, pdu: SubmitSm, at: float, index: int
+    ) -> SubmitAnswer:
+        await self._running.wait()  # bounded by the session's handler timeout
         if self._slow:
             await asyncio.sleep(self._slow)  # the fault itself, not synchronisation
+        return self._answer(session, pdu, at, index)
+
+    def _answer(
+        self, session: SmscSession, pdu: SubmitSm, at: float, index: int | None = None
+    ) -> SubmitAnswer:
+        destination = _e164(pdu.destination_addr, pdu.dest_addr_ton)
+        system_id = session.system_id or ""
         rule = match_rule(self.rules, destination)
         status = rule.status
         if self._throttle_next > 0:
             self._throttle_next -= 1
             status = CommandStatus.ESME_RTHROTTLED
-        if status:
-            self.submits.append(SubmitRecord(pdu, system_id, destination, at, status, None))
+        message_id = None if status else f"{next(self._ids):012x}"
+        record = SubmitRecord(pdu, system_id, destination, at, status, message_id)
+        if index is None:
+            self.submits.append(record)
+        else:
+            self.submits[index] = record
+        if message_id is None:
             self._notify()
             return status
-        message_id = f"{next(self._ids):012x}"
-        self.submits.append(SubmitRecord(pdu, system_id, destination, at, 0, message_id))
         source = _e164(pdu.source_addr, pdu.source_addr_ton)
         now = datetime.now()
         self._handsets.receive(
@@ -374,31 +395,29 @@ class Simulator:
 
     # -- receipts -------------------------------------------------------------------
 
-    def _schedule(self, pending: _PendingReceipt, delay: float) -> None:
+    def _schedule(self, pending: _PendingReceipt, delay: float, attempt: int = 0) -> None:
         if delay <= 0:
-            self._outbox.put_nowait(pending)
+            self._outbox.put_nowait((pending, attempt))
             return
         loop = asyncio.get_running_loop()
         if len(self._timers) > 1000:
             now = loop.time()
             self._timers = {t for t in self._timers if t.when() > now and not t.cancelled()}
-        self._timers.add(loop.call_later(delay, self._outbox.put_nowait, pending))
+        self._timers.add(loop.call_later(delay, self._outbox.put_nowait, (pending, attempt)))
 
-    async def _receipt_worker(self) -> None:
+    async def _pump_receipts(self) -> None:
+        # Sends without waiting for each deliver_sm_resp: a whole window of receipts
+        # stays in flight, and the answers arrive in _receipt_answered.
+        outbox = self._outbox
+        server = self._server
         while True:
-            pending = await self._outbox.get()
-            await self._deliver_receipt(pending)
-
-    async def _deliver_receipt(self, pending: _PendingReceipt) -> None:
-        for attempt in range(RECEIPT_ATTEMPTS):
-            if attempt:
-                await asyncio.sleep(min(0.05 * 2**attempt, 1.0))  # backoff between attempts
+            pending, attempt = await outbox.get()
+            session = server.receiver(pending.system_id)
             try:
-                session = self._server.receiver(pending.system_id)
                 if session is None:
                     async with asyncio.timeout(self.timeouts.response):
-                        session = await self._server.wait_receiver(pending.system_id)
-                answer = await session.deliver(
+                        session = await server.wait_receiver(pending.system_id)
+                answer = await session.start_deliver(
                     receipt_to_pdu(
                         pending.receipt,
                         source_addr=pending.handset,
@@ -407,21 +426,32 @@ class Simulator:
                     )
                 )
             except (TimeoutError, SmppError) as exc:
-                log.info("receipt %s not delivered: %r", pending.receipt.message_id, exc)
+                self._receipt_failed(pending, attempt, repr(exc))
                 continue
-            if answer.command_status == CommandStatus.ESME_ROK:
-                self.receipts_sent += 1
-                self._notify()
-                return
-            log.info(
-                "receipt %s answered with status 0x%X",
-                pending.receipt.message_id,
-                answer.command_status,
-            )
+            answer.add_done_callback(functools.partial(self._receipt_answered, pending, attempt))
+
+    def _receipt_answered(
+        self, pending: _PendingReceipt, attempt: int, answer: asyncio.Future[Pdu]
+    ) -> None:
+        if answer.cancelled():
+            return
+        error = answer.exception()
+        if error is not None:
+            self._receipt_failed(pending, attempt, repr(error))
+        elif answer.result().command_status:
+            self._receipt_failed(pending, attempt, f"status 0x{answer.result().command_status:X}")
+        else:
+            self.receipts_sent += 1
+            self._notify()
+
+    def _receipt_failed(self, pending: _PendingReceipt, attempt: int, why: str) -> None:
+        message_id = pending.receipt.message_id
+        if attempt + 1 < RECEIPT_ATTEMPTS and not self._closing:
+            log.info("receipt %s not delivered (%s); trying again", message_id, why)
+            self._schedule(pending, min(0.05 * 2**attempt, 1.0), attempt + 1)
+            return
         self.receipts_dropped += 1
-        log.warning(
-            "receipt %s dropped after %d attempts", pending.receipt.message_id, RECEIPT_ATTEMPTS
-        )
+        log.warning("receipt %s dropped after %d attempts: %s", message_id, attempt + 1, why)
         self._notify()
 
 

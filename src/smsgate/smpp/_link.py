@@ -37,7 +37,7 @@ from smsgate.smpp._state import UNANSWERED
 from smsgate.smpp.connection import NEED_DATA, Connection, PduRejected, State, error_response
 from smsgate.smpp.errors import FramingError, LocalProtocolError
 from smsgate.smpp.pdu import EnquireLink, EnquireLinkResp, Pdu, UnbindResp
-from smsgate.smpp.status import CommandId, CommandStatus
+from smsgate.smpp.status import RESPONSE_BIT, CommandId, CommandStatus
 
 log = logging.getLogger("smsgate.smpp")
 
@@ -59,9 +59,14 @@ no task switch."""
 class SessionClosedError(SmppError):
     """The session ended, or is ending and takes no new requests.
 
-    A request that was sent before has an unknown outcome: the peer may have acted on
-    it. One that was still waiting for a window slot was never sent.
+    `sent` tells the two cases apart: a request that was sent has an unknown outcome
+    (the peer may have acted on it); one refused before sending never left.
     """
+
+    def __init__(self, message: str, *, sent: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.sent = sent
 
 
 class ResponseTimeout(SmppError):
@@ -123,7 +128,11 @@ class Link:
         self._in_use = 0
         self._slot_waiters: deque[asyncio.Future[None]] = deque()
         self._drained: asyncio.Future[None] | None = None
-        self._jobs: asyncio.Queue[tuple[Pdu, Job]] = asyncio.Queue(maxsize=connection.window)
+        # Peer requests waiting for a worker: at most one window of them. (A deque and
+        # futures rather than asyncio.Queue: this is per PDU, and Queue costs more.)
+        self._jobs: deque[tuple[Pdu, Job]] = deque()
+        self._idle_workers: deque[asyncio.Future[None]] = deque()
+        self._room: asyncio.Future[None] | None = None  # the reader waits for a free job
         self._job_started = [_IDLE] * workers  # per worker: loop time its job began
         self._worker_tasks: list[asyncio.Task[None]] = []
         self._out: list[bytes] = []
@@ -147,6 +156,14 @@ class Link:
     def window_in_use(self) -> int:
         """Window slots held by requests awaiting an answer."""
         return self._in_use
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a window slot."""
+        return sum(not waiter.done() for waiter in self._slot_waiters)
+
+    def clock(self) -> float:
+        return self._loop.time()
 
     def next_sequence(self) -> int:
         """A sequence_number for the next request (`Connection.next_sequence`)."""
@@ -173,8 +190,8 @@ class Link:
                         task.cancel()
         finally:
             self.close("the session task ended")
-            while not self._jobs.empty():  # never started: close them, unawaited
-                self._jobs.get_nowait()[1].close()
+            while self._jobs:  # never started: close them, unawaited
+                self._jobs.popleft()[1].close()
             await self._wait_transport_closed()
 
     async def request(self, pdu: Pdu) -> Pdu:
@@ -212,7 +229,7 @@ class Link:
                 await self._acquire_slot()
         try:
             if self._closed is not None:
-                raise self._closed
+                raise self._refusal()
             if self._transport.get_write_buffer_size() > _HIGH_WATER:
                 self._flush()
                 async with asyncio.timeout(self._response_timeout):
@@ -239,7 +256,7 @@ class Link:
             True if none is outstanding any more.
         """
         self._accepting = False
-        self._fail_slot_waiters(SessionClosedError(f"{self.name}: closing, no new requests"))
+        self._fail_slot_waiters(self._refusal())
         if self._in_use == 0:
             return True
         self._drained = self._loop.create_future()
@@ -255,7 +272,7 @@ class Link:
         if self._closed is not None:
             return
         self.close_reason = reason
-        self._closed = error = SessionClosedError(f"{self.name}: {reason}")
+        self._closed = error = SessionClosedError(f"{self.name}: {reason}", sent=True)
         self._accepting = False
         if abort:
             self._out.clear()
@@ -268,7 +285,7 @@ class Link:
                 future.set_exception(error)
         self._pending.clear()
         self._in_use = 0
-        self._fail_slot_waiters(error)
+        self._fail_slot_waiters(self._refusal())
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)
         self._done.set()
@@ -280,10 +297,8 @@ class Link:
     # -- window --------------------------------------------------------------------
 
     async def _acquire_slot(self) -> None:
-        if self._closed is not None:
-            raise self._closed
         if not self._accepting:
-            raise SessionClosedError(f"{self.name}: closing, no new requests")
+            raise self._refusal()
         if self._in_use < self._window and not self._slot_waiters:
             self._in_use += 1
             return
@@ -308,6 +323,10 @@ class Link:
         self._in_use -= 1
         if self._in_use == 0 and self._drained is not None and not self._drained.done():
             self._drained.set_result(None)
+
+    def _refusal(self) -> SessionClosedError:
+        why = self.close_reason or "closing"
+        return SessionClosedError(f"{self.name}: {why}; the request was not sent.")
 
     def _fail_slot_waiters(self, error: SessionClosedError) -> None:
         while self._slot_waiters:
@@ -357,16 +376,20 @@ class Link:
                 while (event := connection.next_event()) is not NEED_DATA:
                     if isinstance(event, PduRejected):
                         self._rejected(event)
-                    elif event.command_id.is_response:
+                    elif event.command_id & RESPONSE_BIT:
                         self._answered(event)
                     elif (job := self._requested(event)) is not None:
                         try:
-                            # Bounded: the workers are busy, each for at most
-                            # handler_timeout; meanwhile we stop reading (backpressure).
-                            await self._jobs.put(job)
+                            # The job queue is full: stop reading (backpressure) until
+                            # a worker takes one. Bounded: each job ends within
+                            # handler_timeout.
+                            while len(self._jobs) >= self._window:
+                                self._room = self._loop.create_future()
+                                await self._room
                         except BaseException:
                             job[1].close()
                             raise
+                        self._enqueue(job)
             except FramingError as exc:
                 # The stream cannot be re-synchronised (SMPP 3.4 §3.2): say why, then go.
                 log.warning("%s: %s", self.name, exc.message)
@@ -417,10 +440,19 @@ class Link:
             if isinstance(answer, Pdu):
                 self.reply(answer)
             elif answer is not None:
-                if self._jobs.full():
+                if len(self._jobs) >= self._window:
                     return pdu, answer
-                self._jobs.put_nowait((pdu, answer))
+                self._enqueue((pdu, answer))
         return None
+
+    def _enqueue(self, job: tuple[Pdu, Job]) -> None:
+        self._jobs.append(job)
+        idle = self._idle_workers
+        while idle:
+            worker = idle.popleft()
+            if not worker.done():
+                worker.set_result(None)
+                return
 
     async def _work(self, slot: int) -> None:
         # A job runs without a timeout of its own (entering asyncio.timeout per PDU
@@ -431,9 +463,17 @@ class Link:
         assert task is not None
         started = self._job_started
         jobs = self._jobs
+        loop = self._loop
         while True:
-            pdu, job = await jobs.get()
-            started[slot] = self._loop.time()
+            if not jobs:
+                idle = loop.create_future()
+                self._idle_workers.append(idle)
+                await idle
+                continue
+            pdu, job = jobs.popleft()
+            if self._room is not None and not self._room.done():
+                self._room.set_result(None)
+            started[slot] = loop.time()
             try:
                 answer = await job
             except asyncio.CancelledError:

@@ -183,6 +183,11 @@ class EsmeSession:
         return 0 if self._tx is None else self._tx.window_in_use
 
     @property
+    def waiting(self) -> int:
+        """Submits waiting for a window slot (backpressure)."""
+        return 0 if self._tx is None else self._tx.waiting
+
+    @property
     def keepalives(self) -> int:
         """enquire_links the SMSC answered, over all binds."""
         return sum(link.keepalives for link in self._links)

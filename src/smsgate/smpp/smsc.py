@@ -118,6 +118,10 @@ class SmscSession:
         """Bound as receiver or transceiver: deliver_sm may go to it."""
         return self._link.is_bound and self.state in _RX_STATES
 
+    def clock(self) -> float:
+        """The event loop's clock (`loop.time()`)."""
+        return self._link.clock()
+
     def next_sequence(self) -> int:
         """The sequence_number for the next deliver_sm/data_sm to this ESME."""
         return self._link.next_sequence()
@@ -231,6 +235,7 @@ class SmscServer:
         self._tasks: asyncio.TaskGroup | None = None
         self._closing = False
         self._changed = asyncio.Event()
+        self._receivers: dict[str | None, list[SmscSession]] = {}
         self._turn = itertools.count()
 
     @property
@@ -286,14 +291,19 @@ class SmscServer:
 
         Several candidates take turns.
         """
-        candidates = [
-            s
-            for s in self._sessions
-            if s.is_receiver and (system_id is None or s.system_id == system_id)
-        ]
+        candidates = self._receivers.get(system_id)
+        if candidates is None:  # rebuilt after each bind or close: this is per receipt
+            candidates = self._receivers[system_id] = [
+                s
+                for s in self._sessions
+                if s.is_receiver and (system_id is None or s.system_id == system_id)
+            ]
         if not candidates:
             return None
-        return candidates[next(self._turn) % len(candidates)]
+        session = (
+            candidates[next(self._turn) % len(candidates)] if len(candidates) > 1 else candidates[0]
+        )
+        return session if session.is_receiver else None
 
     async def wait_receiver(self, system_id: str | None = None) -> SmscSession:
         """Wait for `receiver(system_id)`. No deadline of its own: wrap it in one."""
@@ -325,4 +335,5 @@ class SmscServer:
             log.info("%r ended: %s", session, session._link.close_reason)
 
     def _session_changed(self) -> None:
+        self._receivers.clear()
         self._changed.set()
