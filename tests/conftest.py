@@ -121,6 +121,7 @@ def make_settings(tmp_path: Path, database_url: str | None = None, **overrides: 
         "SMSGATE_DELIVERY_POLL_INTERVAL": "0.05",
         "SMSGATE_DELIVERY_RETRY_BASE": "0.05",
         "SMSGATE_DELIVERY_RETRY_MAX": "0.2",
+        "SMSGATE_SIMULATOR_RECEIPT_DELAY": "0.05",
     }
     environ.update({f"SMSGATE_{k.upper()}": v for k, v in overrides.items()})
     return load_settings(environ)

@@ -61,7 +61,9 @@ def test_message_accepted_before_sigkill_is_dispatched_after_restart(
     restarted = start_gateway()
     with restarted.client(credentials) as http:
         found = wait_for(
-            lambda: (m := http.get(f"/v1/messages/{message_id}").json())["status"] == "sent" and m
+            lambda: (
+                (m := http.get(f"/v1/messages/{message_id}").json())["status"] == "delivered" and m
+            )
         )
     assert found["body"] == "survive"
-    assert [e["status"] for e in found["events"]] == ["queued", "sending", "sent"]
+    assert [e["status"] for e in found["events"]] == ["queued", "sending", "sent", "delivered"]

@@ -29,17 +29,24 @@ def test_send_answers_201_queued_with_location(client: httpx.Client) -> None:
     assert response.headers["location"] == f"/v1/messages/{message['id']}"
 
 
-def test_sent_message_is_dispatched_and_its_history_recorded(client: httpx.Client) -> None:
+def test_message_goes_over_smpp_to_the_simulator_and_is_delivered(
+    gateway: RunningGateway, client: httpx.Client
+) -> None:
     message_id = send(client).json()["id"]
 
-    def sent() -> dict[str, object] | None:
+    def delivered() -> dict[str, object] | None:
         found = client.get(f"/v1/messages/{message_id}").json()
-        return found if found["status"] == "sent" else None
+        return found if found["status"] == "delivered" else None
 
-    found = wait_for(sent)
-    assert [e["status"] for e in found["events"]] == ["queued", "sending", "sent"]
+    found = wait_for(delivered)
+    assert [e["status"] for e in found["events"]] == ["queued", "sending", "sent", "delivered"]
     assert found["events"][1]["attempt"] == 1
     assert found["attempts"] == 1
+    handset = client.get(f"/simulator/handsets/{RECIPIENT}").json()["messages"]
+    assert [(m["message_id"], m["body"], m["from"]) for m in handset] == [
+        (message_id, "Your code is 123456", SENDER)
+    ]
+    assert gateway.gateway.receipts.results["applied"] == 1
 
 
 def test_long_unicode_body_is_split_into_ucs2_segments(client: httpx.Client) -> None:

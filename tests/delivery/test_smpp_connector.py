@@ -119,9 +119,10 @@ async def bound(
 def test_submit_returns_the_message_id_and_the_receipt_follows(bind_mode: str) -> None:
     async def scenario() -> None:
         callbacks = Callbacks()
-        async with Simulator() as simulator, bound(
-            simulator, callbacks, bind_mode=bind_mode
-        ) as connector:
+        async with (
+            Simulator() as simulator,
+            bound(simulator, callbacks, bind_mode=bind_mode) as connector,
+        ):
             assert connector.is_bound
             ids = await connector.submit(message("hello"))
             await callbacks.wait_for(lambda: len(callbacks.receipts) == 1)
@@ -245,9 +246,10 @@ def test_long_messages_arrive_as_segments_and_join_in_the_handset(
     concatenation: str, body: str, data_coding: int, parts: int
 ) -> None:
     async def scenario() -> None:
-        async with Simulator() as simulator, bound(
-            simulator, concatenation=concatenation
-        ) as connector:
+        async with (
+            Simulator() as simulator,
+            bound(simulator, concatenation=concatenation) as connector,
+        ):
             ids = await connector.submit(message(body))
         assert len(ids) == parts
         records = simulator.submits
@@ -303,9 +305,10 @@ def test_refusals_map_to_delivery_errors(
     rules = [Rule(to, "rejected", status=s) for to, s, _, _ in CASES if to.startswith("+1999")]
 
     async def scenario() -> None:
-        async with Simulator(rules=[*rules, *DEFAULT_RULES]) as simulator, bound(
-            simulator
-        ) as connector:
+        async with (
+            Simulator(rules=[*rules, *DEFAULT_RULES]) as simulator,
+            bound(simulator) as connector,
+        ):
             with pytest.raises(DeliveryError) as caught:
                 await connector.submit(message(to=to))
         error = caught.value
@@ -387,7 +390,9 @@ def test_graceful_aclose_lets_outstanding_submits_finish() -> None:
     async def scenario() -> None:
         async with Simulator() as simulator:
             connector = SmppConnector(
-                settings(simulator), on_receipt=Callbacks().on_receipt, on_inbound=Callbacks().on_inbound
+                settings(simulator),
+                on_receipt=Callbacks().on_receipt,
+                on_inbound=Callbacks().on_inbound,
             )
             await connector.start()
             await connector.wait_bound()

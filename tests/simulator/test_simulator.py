@@ -84,6 +84,12 @@ def submit(session: EsmeSession, short_message: bytes, **fields: Any) -> SubmitS
     return SubmitSm(sequence_number=session.next_sequence(), **{**values, **fields})
 
 
+async def read_pdu(reader: asyncio.StreamReader) -> p.Pdu:
+    header = await reader.readexactly(4)
+    (length,) = struct.unpack(">I", header)
+    return decode(header + await reader.readexactly(length - 4))
+
+
 # -- over sockets -------------------------------------------------------------------
 
 
@@ -93,18 +99,22 @@ def test_a_garbage_pdu_gets_generic_nack_and_the_session_stays_up() -> None:
             reader, writer = await asyncio.open_connection("127.0.0.1", simulator.port)
 
             async def receive() -> p.Pdu:
-                header = await reader.readexactly(4)
-                (length,) = struct.unpack(">I", header)
-                return decode(header + await reader.readexactly(length - 4))
+                return await read_pdu(reader)
 
-            writer.write(encode(p.BindTransceiver(sequence_number=1, system_id="smsgate", password="secret")))
+            writer.write(
+                encode(p.BindTransceiver(sequence_number=1, system_id="smsgate", password="secret"))
+            )
             assert (await receive()).command_status == S.ESME_ROK
             writer.write(struct.pack(">IIII", 16, 0x0000ABCD, 0, 2))  # no such command
-            assert await receive() == p.GenericNack(sequence_number=2, command_status=S.ESME_RINVCMDID)
+            assert await receive() == p.GenericNack(
+                sequence_number=2, command_status=S.ESME_RINVCMDID
+            )
             writer.write(b"\x00\x00\x00\x11" + encode(p.EnquireLink(sequence_number=3))[4:] + b"!")
             nack = await receive()  # enquire_link with a stray octet: a bad body, not framing
             assert (nack.sequence_number, nack.command_status) == (3, S.ESME_RINVCMDLEN)
-            writer.write(encode(p.SubmitSm(sequence_number=4, destination_addr="1", short_message=b"x")))
+            writer.write(
+                encode(p.SubmitSm(sequence_number=4, destination_addr="1", short_message=b"x"))
+            )
             answer = await receive()
             assert isinstance(answer, p.SubmitSmResp)
             assert answer.command_status == S.ESME_ROK
@@ -189,7 +199,10 @@ def test_registered_delivery_decides_whether_a_receipt_comes() -> None:
         (pdu,) = deliveries.pdus
         receipt = receipt_from_pdu(pdu)
         assert receipt is not None
-        assert (receipt.message_id, receipt.state) == (failed.message_id, MessageState.UNDELIVERABLE)
+        assert (receipt.message_id, receipt.state) == (
+            failed.message_id,
+            MessageState.UNDELIVERABLE,
+        )
         assert simulator.receipts_sent == 1
 
     run(scenario)
@@ -199,27 +212,32 @@ def test_receipts_wait_for_a_receiver_bind() -> None:
     async def scenario() -> None:
         deliveries = Deliveries()
         async with Simulator() as simulator:
-            async with esme(simulator, bind_mode="transceiver") as sender:
-                pass  # bound, then gone: nobody is left to take the receipt
-            sent = None
-            session = EsmeSession(
-                "127.0.0.1",
-                simulator.port,
-                system_id="smsgate",
-                password="secret",
-                timeouts=FAST,
-                bind_mode="transmitter_receiver",
-                on_deliver=deliveries,
+            # A transmitter bind submits; no receiver is bound yet to take the receipt.
+            reader, writer = await asyncio.open_connection("127.0.0.1", simulator.port)
+            bind = p.BindTransmitter(sequence_number=1, system_id="smsgate", password="secret")
+            writer.write(encode(bind))
+            assert (await read_pdu(reader)).command_status == S.ESME_ROK
+            writer.write(
+                encode(
+                    p.SubmitSm(
+                        sequence_number=2,
+                        destination_addr="1",
+                        short_message=b"hi",
+                        registered_delivery=1,
+                    )
+                )
             )
-            del sender
-            async with session:
-                sent = await session.submit(submit(session, b"hi"))
+            answer = await read_pdu(reader)
+            assert isinstance(answer, p.SubmitSmResp)
+            assert simulator.receipts_sent == 0
+            async with esme(simulator, on_deliver=deliveries):
                 await deliveries.wait_for(1)
-            receipt = receipt_from_pdu(deliveries.pdus[0])
-            assert isinstance(sent, p.SubmitSmResp)
-            assert receipt is not None
-            assert receipt.message_id == sent.message_id
-            assert receipt.text == "hi"
+            writer.close()
+            await writer.wait_closed()
+        receipt = receipt_from_pdu(deliveries.pdus[0])
+        assert receipt is not None
+        assert receipt.message_id == answer.message_id
+        assert receipt.text == "hi"
 
     run(scenario)
 
@@ -297,7 +315,7 @@ def test_smpplib_binds_submits_and_gets_a_receipt() -> None:
     """Interop: smpplib, an independent blocking SMPP client, in a thread."""
 
     def smpplib_session(port: int) -> tuple[list[bytes], list[Any]]:
-        client = smpplib_client.Client("127.0.0.1", port, timeout=5)
+        client = smpplib_client.Client("127.0.0.1", port, timeout=5, allow_unknown_opt_params=True)
         sent: list[bytes] = []
         received: list[Any] = []
         client.set_message_sent_handler(lambda pdu: sent.append(pdu.message_id))

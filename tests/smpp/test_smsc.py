@@ -190,13 +190,16 @@ def test_deliver_reaches_a_bound_receiver_and_returns_its_answer() -> None:
         return S.ESME_ROK
 
     async def scenario() -> None:
-        async with SmscServer(Handler()) as server, EsmeSession(
-            "127.0.0.1",
-            server.port,
-            system_id="smsgate",
-            password="secret",
-            timeouts=FAST,
-            on_deliver=on_deliver,
+        async with (
+            SmscServer(Handler()) as server,
+            EsmeSession(
+                "127.0.0.1",
+                server.port,
+                system_id="smsgate",
+                password="secret",
+                timeouts=FAST,
+                on_deliver=on_deliver,
+            ),
         ):
             receiver = await server.wait_receiver("smsgate")
             assert server.receiver("someone-else") is None
