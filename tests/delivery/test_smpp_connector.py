@@ -273,7 +273,9 @@ def test_long_messages_arrive_as_segments_and_join_in_the_handset(
                 payload = pdu.short_message
                 assert get_int(pdu.tlvs, Tag.sar_total_segments) == parts
                 assert get_int(pdu.tlvs, Tag.sar_segment_seqnum) == seqnum
-                references.add(get_int(pdu.tlvs, Tag.sar_msg_ref_num))
+                reference = get_int(pdu.tlvs, Tag.sar_msg_ref_num)
+                assert reference is not None
+                references.add(reference)
             chunks.append(decode(payload))
         assert len(references) == 1  # one reference number for the whole message
         assert "".join(chunks) == body

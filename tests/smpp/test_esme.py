@@ -238,7 +238,9 @@ def test_transmitter_receiver_mode_binds_twice() -> None:
     ("system_id", "password", "status"),
     [("smsgate", "wrong", S.ESME_RINVPASWD), ("nobody", "secret", S.ESME_RINVSYSID)],
 )
-def test_refused_bind_raises_bind_error(system_id: str, password: str, status: S) -> None:
+def test_refused_bind_raises_bind_error(
+    system_id: str, password: str, status: CommandStatus
+) -> None:
     async def scenario() -> None:
         async with SmscServer(Handler()) as server:
             session = EsmeSession(

@@ -295,13 +295,6 @@ class SmppConnector:
                 retryable when the SMSC refused the message itself (see STATUS_ERRORS).
                 Parts accepted before a failure are named in `detail`.
         """
-        try:
-            return await self._submit(message)
-        except DeliveryError:
-            self.errors += 1
-            raise
-
-    async def _submit(self, message: ClaimedMessage) -> tuple[str, ...]:
         config = self.config
         session = self._session
         if session is None or not session.is_bound:
@@ -309,7 +302,7 @@ class SmppConnector:
                 why = "it is closing"
             else:
                 why = self.last_error or "it is still connecting"
-            raise DeliveryError(
+            raise self._failed(
                 f"SMPP connector {self.name!r} is not bound to {config.host}:{config.port}"
                 f" ({why}); the message can be tried again later.",
                 retryable=True,
@@ -366,7 +359,7 @@ class SmppConnector:
                     outcome = "It was not sent and can be tried again."
                 else:
                     outcome = "Its outcome is unknown; it can be tried again."
-                raise DeliveryError(
+                raise self._failed(
                     f"SMPP connector {self.name!r} lost part {seqnum} of {total} of the message"
                     f" to {message.to}: {exc}{_accepted(ids)} {outcome}",
                     retryable=True,
@@ -377,6 +370,24 @@ class SmppConnector:
             ids.append(answer.message_id)
             self.submitted += 1
         return tuple(ids)
+
+    def _failed(
+        self,
+        detail: str,
+        *,
+        retryable: bool,
+        code: ErrorCode,
+        carrier_code: int | None = None,
+        carrier_text: str | None = None,
+    ) -> DeliveryError:
+        self.errors += 1
+        return DeliveryError(
+            detail,
+            retryable=retryable,
+            code=code,
+            carrier_code=carrier_code,
+            carrier_text=carrier_text,
+        )
 
     def _source(self, sender: str) -> tuple[int, int, str]:
         config = self.config
@@ -399,7 +410,7 @@ class SmppConnector:
             retryable, code = True, ErrorCode.UNREACHABLE
         said = (reason or f"the SMSC answered {status_name(status)}").rstrip(".")
         then = "It can be tried again later." if retryable else "It will not pass as it is."
-        return DeliveryError(
+        return self._failed(
             f"SMPP connector {self.name!r} could not submit part {seqnum} of the message to"
             f" {message.to}: {said}.{_accepted(accepted)} {then}",
             retryable=retryable,

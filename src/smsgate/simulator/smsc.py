@@ -113,7 +113,9 @@ class Simulator:
         window: deliver_sm per session that may await deliver_sm_resp.
 
     Faults (`throttle`, `slow_responses`, `pause`, `drop_connections`) apply from the
-    next submit_sm on. Counters and records only grow; nothing here is reset.
+    next submit_sm on. Counters and records only grow; nothing here is reset. `start`
+    raises OSError when the port is taken, leaving nothing running; `aclose` unbinds
+    every session and drops the receipts not yet delivered.
     """
 
     def __init__(
@@ -466,7 +468,8 @@ async def serve_simulator(
 ) -> None:
     """Run a Simulator until cancelled (e.g. Ctrl-C under `asyncio.run`).
 
-    `on_ready` is called once it listens (its `port` is then the real one).
+    Receipts follow each accepted submit_sm after `receipt_delay` seconds (1 s, to look
+    like a carrier). `on_ready` is called once it listens (`port` is then the real one).
     """
     async with Simulator(
         host=host,

@@ -15,25 +15,28 @@ TaskGroup, a reader, a timer and a few workers, and returns when the link closes
   (`Connection.expired`), sends enquire_link when nothing arrived for
   `enquire_link_interval`, and closes the link when an enquire_link goes unanswered or
   no bind came within `bind_timeout` (SMSC side).
-- `request()` waits for a window slot (backpressure: the caller waits, nothing fails),
-  sends, and waits for the answer. A slot is freed by the answer, by expiry or by the
-  close, so the wait always ends. enquire_link and unbind take no slot.
+- `request()` sends at once if the window has room; otherwise the request waits in
+  line (backpressure: the caller waits, nothing fails) and goes out the moment an
+  answer frees a slot. A slot is freed by the answer, by expiry or by the close, so
+  the wait always ends. enquire_link and unbind take no slot.
 
 Writes are batched: PDUs written in one loop iteration leave in one `transport.write`.
 Closing fails every waiting request and slot with SessionClosedError; the link is then
-spent (a new session needs a new TCP connection).
+spent (a new session needs a new TCP connection). The window lives in `_window`, the job
+queue and its workers in `_jobs`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
-from collections.abc import Callable, Coroutine
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Final
 
 from smsgate.errors import SmppError
+from smsgate.smpp._jobs import Job, Jobs
 from smsgate.smpp._state import UNANSWERED
+from smsgate.smpp._window import Window
 from smsgate.smpp.connection import NEED_DATA, Connection, PduRejected, State, error_response
 from smsgate.smpp.errors import FramingError, LocalProtocolError
 from smsgate.smpp.pdu import EnquireLink, EnquireLinkResp, Pdu, UnbindResp
@@ -46,10 +49,7 @@ _WINDOW_EXEMPT: Final = frozenset({CommandId.enquire_link, CommandId.unbind})
 _READ_SIZE: Final = 256 * 1024
 _HIGH_WATER: Final = 512 * 1024  # bytes queued in the transport before writers wait
 _CLOSE_GRACE: Final = 1.0  # seconds to flush our last PDUs before the socket is dropped
-_IDLE: Final = -1.0  # a worker's job start time when it has no job
-_OVERDUE: Final = -2.0  # ... when the timer cancelled its job for overrunning
 
-Job = Coroutine[Any, Any, Pdu | None]
 RequestHandler = Callable[[Pdu], Pdu | Job | None]
 """Answers a peer request: the response, None if it replied itself, or a coroutine that
 produces one of those (run by a worker). Returning the answer directly is the fast path:
@@ -119,22 +119,18 @@ class Link:
         self._response_timeout = response_timeout
         self._interval = enquire_link_interval
         self._handler_timeout = handler_timeout
-        self._timeout_status = timeout_status
-        self._workers = workers
         self._bind_timeout = bind_timeout
-        self._window = connection.window
+        self._window = Window(connection.window, self._dispatch)
         # sequence_number -> (future of the answer, whether it holds a window slot)
         self._pending: dict[int, tuple[asyncio.Future[Pdu], bool]] = {}
-        self._in_use = 0
-        self._slot_waiters: deque[asyncio.Future[None]] = deque()
-        self._drained: asyncio.Future[None] | None = None
-        # Peer requests waiting for a worker: at most one window of them. (A deque and
-        # futures rather than asyncio.Queue: this is per PDU, and Queue costs more.)
-        self._jobs: deque[tuple[Pdu, Job]] = deque()
-        self._idle_workers: deque[asyncio.Future[None]] = deque()
-        self._room: asyncio.Future[None] | None = None  # the reader waits for a free job
-        self._job_started = [_IDLE] * workers  # per worker: loop time its job began
-        self._worker_tasks: list[asyncio.Task[None]] = []
+        self._jobs = Jobs(
+            workers=workers,
+            capacity=connection.window,
+            timeout=handler_timeout,
+            timeout_status=timeout_status,
+            answer=self._answer,
+            name=name,
+        )
         self._out: list[bytes] = []
         self._flush_scheduled = False
         self._accepting = True
@@ -155,12 +151,12 @@ class Link:
     @property
     def window_in_use(self) -> int:
         """Window slots held by requests awaiting an answer."""
-        return self._in_use
+        return self._window.in_use
 
     @property
     def waiting(self) -> int:
         """Requests waiting for a window slot."""
-        return sum(not waiter.done() for waiter in self._slot_waiters)
+        return self._window.waiting
 
     def clock(self) -> float:
         return self._loop.time()
@@ -177,12 +173,9 @@ class Link:
         try:
             async with asyncio.TaskGroup() as tasks:
                 helpers = [tasks.create_task(self._read()), tasks.create_task(self._timers())]
-                self._worker_tasks = [
-                    tasks.create_task(self._work(slot)) for slot in range(self._workers)
-                ]
-                helpers += self._worker_tasks
+                helpers += self._jobs.start(tasks)
                 try:
-                    # Ends when _close runs: EOF, a socket error, a FramingError, a dead
+                    # Ends when close() runs: EOF, a socket error, a FramingError, a dead
                     # keepalive or an unbind all lead there.
                     await self._done.wait()
                 finally:
@@ -190,8 +183,7 @@ class Link:
                         task.cancel()
         finally:
             self.close("the session task ended")
-            while self._jobs:  # never started: close them, unawaited
-                self._jobs.popleft()[1].close()
+            self._jobs.close()
             await self._wait_transport_closed()
 
     async def request(self, pdu: Pdu) -> Pdu:
@@ -207,8 +199,19 @@ class Link:
                 field out of range); nothing was sent.
             RemoteProtocolError: the peer answered with the wrong command.
         """
-        # No deadline on the answer here: the timer fails it after response_timeout.
-        return await (await self.send(pdu))
+        # The hot path of every submit: kept flat (each coroutine level costs on every
+        # suspend and resume). No deadline on the answer here: the timer fails it after
+        # response_timeout.
+        windowed = pdu.command_id not in _WINDOW_EXEMPT
+        if windowed and not self._window.take_nowait():
+            # Full: wait in line. The request goes out as soon as a slot frees, so its
+            # sender wakes once, for the answer.
+            answer: asyncio.Future[Pdu] = self._loop.create_future()
+            self._window.enqueue(pdu, answer)
+            return await answer
+        if self._transport.get_write_buffer_size() > _HIGH_WATER:
+            await self._drain_writes(windowed)
+        return await self._start(pdu, windowed)
 
     async def send(self, pdu: Pdu) -> asyncio.Future[Pdu]:
         """Like `request`, but return once sent: the future of the answer.
@@ -217,28 +220,11 @@ class Link:
         `request` raises after sending; retrieve its result or exception.
         """
         windowed = pdu.command_id not in _WINDOW_EXEMPT
-        if windowed:
-            if (
-                self._in_use < self._window
-                and not self._slot_waiters
-                and self._accepting
-                and self._closed is None
-            ):
-                self._in_use += 1
-            else:
-                await self._acquire_slot()
-        try:
-            if self._closed is not None:
-                raise self._refusal()
-            if self._transport.get_write_buffer_size() > _HIGH_WATER:
-                self._flush()
-                async with asyncio.timeout(self._response_timeout):
-                    await self._writer.drain()
-            return self._send_nowait(pdu, windowed)
-        except BaseException:
-            if windowed:
-                self._release_slot()
-            raise
+        if windowed and not self._window.take_nowait():
+            await self._window.take()
+        if self._transport.get_write_buffer_size() > _HIGH_WATER:
+            await self._drain_writes(windowed)
+        return self._start(pdu, windowed)
 
     def reply(self, pdu: Pdu) -> None:
         """Send a response (or generic_nack) now. Logged and dropped if it cannot go."""
@@ -256,16 +242,8 @@ class Link:
             True if none is outstanding any more.
         """
         self._accepting = False
-        self._fail_slot_waiters(self._refusal())
-        if self._in_use == 0:
-            return True
-        self._drained = self._loop.create_future()
-        try:
-            async with asyncio.timeout(budget):
-                await self._drained
-        except TimeoutError:
-            return False
-        return True
+        self._window.stop(self._refusal)
+        return await self._window.drained(budget)
 
     def close(self, reason: str, *, abort: bool = False) -> None:
         """Close now: fail every waiting request, flush (unless `abort`), drop the socket."""
@@ -284,57 +262,55 @@ class Link:
             if not future.done():
                 future.set_exception(error)
         self._pending.clear()
-        self._in_use = 0
-        self._fail_slot_waiters(self._refusal())
-        if self._drained is not None and not self._drained.done():
-            self._drained.set_result(None)
+        self._window.stop(self._refusal)
+        self._window.clear()
         self._done.set()
 
     async def wait_closed(self) -> None:
         """Return once the link has closed. No deadline: the keepalive bounds it."""
         await self._done.wait()
 
-    # -- window --------------------------------------------------------------------
-
-    async def _acquire_slot(self) -> None:
-        if not self._accepting:
-            raise self._refusal()
-        if self._in_use < self._window and not self._slot_waiters:
-            self._in_use += 1
-            return
-        waiter: asyncio.Future[None] = self._loop.create_future()
-        self._slot_waiters.append(waiter)
-        try:
-            await waiter  # handed a slot by _release_slot, or failed by close/drain
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                self._release_slot()  # we were handed a slot but will not use it
-            raise
-
-    def _release_slot(self) -> None:
-        if self._closed is not None:
-            return  # close() already zeroed the window
-        waiters = self._slot_waiters
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)  # the slot passes on; _in_use is unchanged
-                return
-        self._in_use -= 1
-        if self._in_use == 0 and self._drained is not None and not self._drained.done():
-            self._drained.set_result(None)
+    def _answer(self, pdu: Pdu) -> None:
+        if self._closed is None:
+            self.reply(pdu)
 
     def _refusal(self) -> SessionClosedError:
         why = self.close_reason or "closing"
         return SessionClosedError(f"{self.name}: {why}; the request was not sent.")
 
-    def _fail_slot_waiters(self, error: SessionClosedError) -> None:
-        while self._slot_waiters:
-            waiter = self._slot_waiters.popleft()
-            if not waiter.done():
-                waiter.set_exception(error)
-
     # -- sending -------------------------------------------------------------------
+
+    async def _drain_writes(self, windowed: bool) -> None:
+        # The peer reads slower than we write: wait, so our buffer stays bounded.
+        try:
+            self._flush()
+            async with asyncio.timeout(self._response_timeout):
+                await self._writer.drain()
+        except BaseException:
+            if windowed:
+                self._window.give_back()
+            raise
+
+    def _start(self, pdu: Pdu, windowed: bool) -> asyncio.Future[Pdu]:
+        try:
+            if self._closed is not None:
+                raise self._refusal()
+            return self._send_nowait(pdu, windowed)
+        except BaseException:
+            if windowed:
+                self._window.give_back()
+            raise
+
+    def _dispatch(self, pdu: Pdu, answer: asyncio.Future[Pdu]) -> bool:
+        # A request that waited in line, sent with the slot the window hands it.
+        try:
+            data = self.connection.send(pdu, now=self._loop.time())
+        except LocalProtocolError as exc:
+            answer.set_exception(exc)
+            return False
+        self._pending[pdu.sequence_number] = (answer, True)
+        self._write(data)
+        return True
 
     def _send_nowait(self, pdu: Pdu, windowed: bool) -> asyncio.Future[Pdu]:
         data = self.connection.send(pdu, now=self._loop.time())
@@ -373,23 +349,13 @@ class Link:
             self._last_read = self._loop.time()
             connection.receive_data(data)
             try:
-                while (event := connection.next_event()) is not NEED_DATA:
+                while self._closed is None and (event := connection.next_event()) is not NEED_DATA:
                     if isinstance(event, PduRejected):
                         self._rejected(event)
                     elif event.command_id & RESPONSE_BIT:
                         self._answered(event)
                     elif (job := self._requested(event)) is not None:
-                        try:
-                            # The job queue is full: stop reading (backpressure) until
-                            # a worker takes one. Bounded: each job ends within
-                            # handler_timeout.
-                            while len(self._jobs) >= self._window:
-                                self._room = self._loop.create_future()
-                                await self._room
-                        except BaseException:
-                            job[1].close()
-                            raise
-                        self._enqueue(job)
+                        await self._jobs.put(*job)  # full: stop reading (backpressure)
             except FramingError as exc:
                 # The stream cannot be re-synchronised (SMPP 3.4 §3.2): say why, then go.
                 log.warning("%s: %s", self.name, exc.message)
@@ -403,7 +369,7 @@ class Link:
             return
         future, windowed = entry
         if windowed:
-            self._release_slot()
+            self._window.give_back()
         if not future.done():
             future.set_result(pdu)
 
@@ -414,7 +380,7 @@ class Link:
             if entry is not None:
                 future, windowed = entry
                 if windowed:
-                    self._release_slot()
+                    self._window.give_back()
                 if not future.done():
                     future.set_exception(event.error)
         if event.reply is not None:
@@ -439,81 +405,24 @@ class Link:
                 answer = error_response(pdu)
             if isinstance(answer, Pdu):
                 self.reply(answer)
-            elif answer is not None:
-                if len(self._jobs) >= self._window:
-                    return pdu, answer
-                self._enqueue((pdu, answer))
+            elif answer is not None and not self._jobs.put_nowait(pdu, answer):
+                return pdu, answer
         return None
-
-    def _enqueue(self, job: tuple[Pdu, Job]) -> None:
-        self._jobs.append(job)
-        idle = self._idle_workers
-        while idle:
-            worker = idle.popleft()
-            if not worker.done():
-                worker.set_result(None)
-                return
-
-    async def _work(self, slot: int) -> None:
-        # A job runs without a timeout of its own (entering asyncio.timeout per PDU
-        # costs more than the PDU); the timer cancels a worker whose job overran
-        # handler_timeout by marking its slot _OVERDUE, and the worker answers
-        # timeout_status instead. Any other cancellation propagates.
-        task = asyncio.current_task()
-        assert task is not None
-        started = self._job_started
-        jobs = self._jobs
-        loop = self._loop
-        while True:
-            if not jobs:
-                idle = loop.create_future()
-                self._idle_workers.append(idle)
-                await idle
-                continue
-            pdu, job = jobs.popleft()
-            if self._room is not None and not self._room.done():
-                self._room.set_result(None)
-            started[slot] = loop.time()
-            try:
-                answer = await job
-            except asyncio.CancelledError:
-                if started[slot] != _OVERDUE or task.uncancel() > 0:
-                    raise
-                log.warning(
-                    "%s: no answer to %s within %s s; answering %s",
-                    self.name,
-                    pdu.command_id.name,
-                    self._handler_timeout,
-                    self._timeout_status.name,
-                )
-                answer = error_response(pdu, self._timeout_status)
-            except Exception:
-                log.exception("%s: handling %s failed", self.name, pdu.command_id.name)
-                answer = error_response(pdu)
-            else:
-                if started[slot] == _OVERDUE:  # the handler swallowed our cancellation
-                    task.uncancel()
-            started[slot] = _IDLE
-            if answer is not None and self._closed is None:
-                self.reply(answer)
 
     # -- timers --------------------------------------------------------------------
 
     async def _timers(self) -> None:
         connection = self.connection
-        tick = max(
-            0.005,
-            min(1.0, self._response_timeout / 4, self._interval / 4, self._handler_timeout / 4),
-        )
+        deadlines = [self._response_timeout, self._interval, self._handler_timeout]
+        if self._bind_timeout is not None:
+            deadlines.append(self._bind_timeout)
+        tick = max(0.005, min(1.0, *(d / 4 for d in deadlines)))  # a quarter of the shortest
         while True:
             await asyncio.sleep(tick)
             now = self._loop.time()
             for request in connection.expired(now, self._response_timeout):
                 self._expire(request)
-            for slot, began in enumerate(self._job_started):
-                if began >= 0 and now - began > self._handler_timeout:
-                    self._job_started[slot] = _OVERDUE
-                    self._worker_tasks[slot].cancel()
+            self._jobs.expire(now)
             state = connection.state
             if (
                 self._bind_timeout is not None
@@ -554,7 +463,7 @@ class Link:
             return
         future, windowed = entry
         if windowed:
-            self._release_slot()
+            self._window.give_back()
         if not future.done():
             future.set_exception(
                 ResponseTimeout(

@@ -198,10 +198,11 @@ class EsmeSession:
             raise SessionClosedError(f"{self!r} is not bound.")
         return self._tx.next_sequence()
 
-    async def submit(self, pdu: SubmitSm) -> Pdu:
-        """Send a submit_sm and return the answer: SubmitSmResp or generic_nack, any status.
+    def submit(self, pdu: SubmitSm) -> Coroutine[Any, Any, Pdu]:
+        """Send a submit_sm; await the answer: SubmitSmResp or generic_nack, any status.
 
-        Waits for a window slot first (no error while the window is full).
+        Waits for a window slot first (no error while the window is full). (A plain
+        function returning the link's coroutine: one coroutine level less per submit.)
 
         Raises:
             SessionClosedError, ResponseTimeout, LocalProtocolError (nothing sent),
@@ -209,7 +210,7 @@ class EsmeSession:
         """
         if self._tx is None:
             raise SessionClosedError(f"{self!r} is not bound.")
-        return await self._tx.request(pdu)
+        return self._tx.request(pdu)
 
     async def wait_closed(self) -> None:
         """Return when any bind of the session has ended (no deadline: see keepalive)."""
@@ -308,7 +309,7 @@ class EsmeSession:
                 answer = await link.request(bind)
         except (TimeoutError, SmppError) as exc:
             raise BindError(f"No answer to {name} from the SMSC at {where}: {exc}") from exc
-        if answer.command_status:
+        if answer.command_status or not link.is_bound:  # refused, or a bodiless nack
             status = answer.command_status
             raise BindError(
                 f"The SMSC at {where} refused {name} for system_id {self.system_id!r} with"

@@ -153,13 +153,13 @@ class SmscSession:
         """Drop the TCP connection without a word (for fault injection)."""
         self._link.close(reason, abort=True)
 
-    async def start_deliver(self, pdu: DeliverSm | DataSm) -> asyncio.Future[Pdu]:
+    def start_deliver(self, pdu: DeliverSm | DataSm) -> Coroutine[Any, Any, asyncio.Future[Pdu]]:
         """Like `deliver`, but return once sent: the future of the ESME's answer.
 
         Lets one task keep a window of deliveries in flight; retrieve each future's
         result or exception.
         """
-        return await self._link.send(pdu)
+        return self._link.send(pdu)
 
     def _on_request(self, pdu: Pdu) -> Pdu | Coroutine[Any, Any, Pdu | None]:
         if isinstance(pdu, SubmitSm):
