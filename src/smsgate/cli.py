@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import httpx
 import typer
 import uvicorn
+import uvloop
 from rich.console import Console
 from rich.table import Table
 
@@ -25,6 +26,7 @@ from smsgate.config import Settings, load_settings
 from smsgate.domain.phone import parse_destination
 from smsgate.errors import SmsgateError
 from smsgate.sandbox import curl_example, ensure_sandbox
+from smsgate.simulator.smsc import Simulator, serve_simulator
 from smsgate.store import accounts as account_store
 from smsgate.store import numbers as number_store
 from smsgate.store.database import Database
@@ -327,6 +329,48 @@ def numbers_list(
     for number in run_in_store(settings(), find, "listing numbers"):
         table.add_row(number.e164, number.account_id, number.inbound_url or "")
     out.print(table)
+
+
+@app.command("simulator")
+def simulator_command(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port)")] = 2775,
+    system_id: Annotated[str, typer.Option(help="system_id binds must give")] = "smsgate",
+    password: Annotated[str, typer.Option(help="password binds must give")] = "secret",
+    receipt_delay: Annotated[float, typer.Option(help="Seconds until each receipt")] = 1.0,
+) -> None:
+    """Run the SMSC simulator on its own, to test any SMPP client against it."""
+    if not 0 <= port <= 65535:
+        fail(f"--port is {port}; give 0 to 65535.")
+    if len(system_id) > 15 or len(password) > 8:
+        fail("SMPP 3.4 allows a system_id of at most 15 and a password of at most 8 characters.")
+    if receipt_delay < 0:
+        fail(f"--receipt-delay is {receipt_delay}; give 0 or more seconds.")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    def ready(simulator: Simulator) -> None:
+        print(
+            f"SMSC simulator listening on {host}:{simulator.port} "
+            f"(system_id {system_id!r}, password {password!r}); Ctrl-C stops it",
+            flush=True,
+        )
+
+    try:
+        uvloop.run(
+            serve_simulator(
+                host,
+                port,
+                credentials={system_id: password},
+                receipt_delay=receipt_delay,
+                on_ready=ready,
+            )
+        )
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}. Pick another --port.")
+    except KeyboardInterrupt:
+        pass
 
 
 @db_app.command("upgrade")
