@@ -21,12 +21,12 @@ from smsgate.delivery.receipts import ReceiptSink
 from smsgate.delivery.routes import Routes
 from smsgate.delivery.smpp import SmppConnector, SmppConnectorConfig
 from smsgate.domain.pricing import PriceTable, parse_price_table
+from smsgate.simulator import CONNECTOR_NAME as SANDBOX_CONNECTOR
 from smsgate.simulator.smsc import Simulator
 from smsgate.store.database import Database
 from smsgate.store.writer import GroupCommitWriter
 
 log = logging.getLogger(__name__)
-SANDBOX_CONNECTOR = "simulator"
 LIVE_CONNECTOR = "carrier"
 # How long start-up waits for the sandbox bind before serving anyway (it keeps retrying).
 SANDBOX_BIND_WAIT = 5.0

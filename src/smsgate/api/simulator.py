@@ -25,11 +25,10 @@ from smsgate.errors import (
     InvalidParameterError,
     ValidationError,
 )
+from smsgate.simulator import CONNECTOR_NAME as SANDBOX_CONNECTOR
 from smsgate.simulator.smsc import Simulator
 from smsgate.store import numbers as number_store
 from smsgate.store.schema import message_parts, messages
-
-SANDBOX_CONNECTOR = "simulator"
 
 
 class InboundRequest(msgspec.Struct, forbid_unknown_fields=True, rename={"from_": "from"}):

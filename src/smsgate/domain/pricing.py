@@ -37,7 +37,7 @@ def parse_price_table(text: str, *, source: str = "price table") -> PriceTable:
             ) from None
         if not result.is_finite():
             raise ConfigError(
-                f"The {source} has {where} = {value!r}; write a finite decimal like \"0.0079\"."
+                f'The {source} has {where} = {value!r}; write a finite decimal like "0.0079".'
             )
         if result < 0:
             raise ConfigError(f"The {source} has {where} = {value!r}; prices cannot be negative.")

@@ -21,13 +21,13 @@ import itertools
 import logging
 import random
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, NamedTuple, Self
 
 from smsgate.domain.encoding import Encoding, analyse, segment_payloads
 from smsgate.errors import SmppError
-from smsgate.simulator.handsets import HandsetMessage, Handsets, decode_text
+from smsgate.simulator.handsets import HandsetMessage, Handsets
 from smsgate.simulator.rules import DEFAULT_RULES, Rule, match_rule
 from smsgate.smpp import (
     ESM_CLASS_UDHI,
@@ -40,6 +40,7 @@ from smsgate.smpp import (
     add_concat_udh,
     receipt_to_pdu,
 )
+from smsgate.smpp.concat import decode_user_data
 from smsgate.smpp.esme import SmppTimeouts
 from smsgate.smpp.smsc import BindRequest, SmscServer, SmscSession, SubmitAnswer
 
@@ -88,7 +89,7 @@ def _preview(pdu: SubmitSm) -> str:
     user_data = pdu.short_message
     if pdu.esm_class & ESM_CLASS_UDHI and user_data:
         user_data = user_data[1 + user_data[0] :]
-    return decode_text(user_data[:40], pdu.data_coding)[:20]
+    return decode_user_data(user_data[:40], pdu.data_coding)[:20]
 
 
 def _address(number: str) -> tuple[int, str]:
@@ -364,7 +365,7 @@ class Simulator:
             self._notify()
             return status
         source = _e164(pdu.source_addr, pdu.source_addr_ton)
-        now = datetime.now()
+        now = datetime.now(UTC)
         self._handsets.receive(
             sender=source,
             recipient=destination,
