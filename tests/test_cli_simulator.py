@@ -6,10 +6,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import smpplib.client
+
+from tests.smpplib_session import smpplib_round_trip
 
 START_DEADLINE = 15.0
 
@@ -40,30 +41,7 @@ def simulator_port() -> Iterator[int]:
 
 
 def test_standalone_simulator_serves_a_third_party_client(simulator_port: int) -> None:
-    client = smpplib.client.Client(
-        "127.0.0.1", simulator_port, timeout=5, allow_unknown_opt_params=True
-    )
-    sent: list[bytes] = []
-    received: list[Any] = []
-    client.set_message_sent_handler(lambda pdu: sent.append(pdu.message_id))
-    client.set_message_received_handler(lambda pdu: received.append(pdu))
-    client.connect()
-    try:
-        client.bind_transceiver(system_id="smsgate", password="secret")
-        client.send_message(
-            source_addr_ton=1,
-            source_addr="15005550006",
-            dest_addr_ton=1,
-            destination_addr="14155552671",
-            short_message=b"standalone",
-            registered_delivery=1,
-        )
-        deadline = time.monotonic() + 5
-        while not (sent and received) and time.monotonic() < deadline:
-            client.read_once(auto_send_enquire_link=False)
-        client.unbind()
-    finally:
-        client.disconnect()
+    sent, received = smpplib_round_trip(simulator_port, b"standalone")
     assert len(sent) == 1
     (receipt,) = received
     assert receipt.receipted_message_id.rstrip(b"\x00") == sent[0]

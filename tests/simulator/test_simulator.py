@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import struct
-import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -33,6 +32,7 @@ from smsgate.smpp import (
 )
 from smsgate.smpp import pdu as p
 from smsgate.smpp.esme import BindError, EsmeSession, SmppTimeouts
+from tests.smpplib_session import smpplib_round_trip
 
 smpplib_client = pytest.importorskip("smpplib.client")
 
@@ -314,34 +314,11 @@ def test_serve_simulator_runs_until_cancelled() -> None:
 def test_smpplib_binds_submits_and_gets_a_receipt() -> None:
     """Interop: smpplib, an independent blocking SMPP client, in a thread."""
 
-    def smpplib_session(port: int) -> tuple[list[bytes], list[Any]]:
-        client = smpplib_client.Client("127.0.0.1", port, timeout=5, allow_unknown_opt_params=True)
-        sent: list[bytes] = []
-        received: list[Any] = []
-        client.set_message_sent_handler(lambda pdu: sent.append(pdu.message_id))
-        client.set_message_received_handler(lambda pdu: received.append(pdu))
-        client.connect()
-        try:
-            client.bind_transceiver(system_id="smsgate", password="secret")
-            client.send_message(
-                source_addr_ton=1,
-                source_addr="15005550006",
-                dest_addr_ton=1,
-                destination_addr="14155552671",
-                short_message=b"hello from smpplib",
-                registered_delivery=1,
-            )
-            deadline = time.monotonic() + 5
-            while not (sent and received) and time.monotonic() < deadline:
-                client.read_once(auto_send_enquire_link=False)  # blocks up to the timeout
-            client.unbind()
-        finally:
-            client.disconnect()
-        return sent, received
-
     async def scenario() -> None:
         async with Simulator() as simulator:
-            sent, received = await asyncio.to_thread(smpplib_session, simulator.port)
+            sent, received = await asyncio.to_thread(
+                smpplib_round_trip, simulator.port, b"hello from smpplib"
+            )
         assert len(sent) == 1
         (pdu,) = received
         assert pdu.esm_class & 0x04  # SMSC delivery receipt
