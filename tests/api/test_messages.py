@@ -160,3 +160,17 @@ def test_preview_validates_and_prices_without_storing(client: httpx.Client) -> N
     assert preview["parts"] == ["x" * 153, "x" * 8]
     assert preview["price"] == "0.0158"
     assert client.get("/v1/messages").json()["messages"] == []
+
+
+def test_list_filters_by_creation_time_and_status(client: httpx.Client) -> None:
+    first = send(client, body="first").json()
+    second = send(client, body="second").json()
+    after_first = client.get("/v1/messages", params={"created_after": first["created_at"]})
+    assert [m["id"] for m in after_first.json()["messages"]] == [second["id"]]
+    before_second = client.get("/v1/messages", params={"created_before": second["created_at"]})
+    assert [m["id"] for m in before_second.json()["messages"]] == [first["id"]]
+    inbound = client.get("/v1/messages", params={"direction": "inbound"})
+    assert inbound.json()["messages"] == []
+    bad_time = client.get("/v1/messages", params={"created_after": "yesterday"})
+    assert bad_time.status_code == 400
+    assert bad_time.json()["field"] == "created_after"

@@ -11,7 +11,7 @@ from smsgate.store.messages import MessageRecord
 
 def timestamp(value: datetime | None) -> str | None:
     return (
-        None if value is None else value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        None if value is None else value.isoformat(timespec="microseconds").replace("+00:00", "Z")
     )
 
 
