@@ -3,6 +3,7 @@ a real SQLite file, with accounts and keys made through the store."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -16,6 +17,10 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from smsgate.app import Gateway, build_gateway, create_app
 from smsgate.config import Settings, load_settings
@@ -122,6 +127,9 @@ def make_settings(tmp_path: Path, database_url: str | None = None, **overrides: 
         "SMSGATE_DELIVERY_RETRY_BASE": "0.05",
         "SMSGATE_DELIVERY_RETRY_MAX": "0.2",
         "SMSGATE_SIMULATOR_RECEIPT_DELAY": "0.05",
+        "SMSGATE_WEBHOOK_RETRY_BASE": "0.05",
+        "SMSGATE_WEBHOOK_RETRY_MAX": "0.2",
+        "SMSGATE_WEBHOOK_POLL_INTERVAL": "0.05",
     }
     environ.update({f"SMSGATE_{k.upper()}": v for k, v in overrides.items()})
     return load_settings(environ)
@@ -236,3 +244,58 @@ def new_record(account_id: AccountId, *, validity: int = 3600) -> MessageRecord:
         created_at=now,
         updated_at=now,
     )
+
+
+@dataclass
+class ReceivedWebhook:
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class WebhookSink:
+    """A real HTTP server on 127.0.0.1 that records every request and answers with the
+    next scripted status (200 once the script runs out)."""
+
+    def __init__(self) -> None:
+        self.received: list[ReceivedWebhook] = []
+        self.script: list[tuple[int, dict[str, str]]] = []
+        app = Starlette(routes=[Route("/{path:path}", self._receive, methods=["POST"])])
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}/hooks"
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    async def _receive(self, request: Request) -> Response:
+        self.received.append(ReceivedWebhook(dict(request.headers), await request.body()))
+        status, headers = self.script.pop(0) if self.script else (200, {})
+        return Response(f"status {status}", status, headers)
+
+    def start(self) -> WebhookSink:
+        self._thread.start()
+        wait_for(lambda: self._server.started, timeout=START_DEADLINE)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=START_DEADLINE)
+        self._socket.close()
+
+    def events(self, message_id: str) -> list[str]:
+        return [
+            w.json()["data"]["status"]
+            for w in self.received
+            if w.json()["data"]["id"] == message_id
+        ]
+
+
+@pytest.fixture
+def webhook_sink() -> Iterator[WebhookSink]:
+    sink = WebhookSink().start()
+    yield sink
+    sink.stop()

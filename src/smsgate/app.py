@@ -25,6 +25,7 @@ from smsgate.simulator import CONNECTOR_NAME as SANDBOX_CONNECTOR
 from smsgate.simulator.smsc import Simulator
 from smsgate.store.database import Database
 from smsgate.store.writer import GroupCommitWriter
+from smsgate.webhooks.sender import WebhookSender
 
 log = logging.getLogger(__name__)
 LIVE_CONNECTOR = "carrier"
@@ -51,6 +52,7 @@ class Gateway:
     inbound: InboundSink
     simulator: Simulator | None
     carrier: SmppConnector | None
+    webhooks: WebhookSender
 
 
 def build_gateway(settings: Settings) -> Gateway:
@@ -77,8 +79,19 @@ def build_gateway(settings: Settings) -> Gateway:
             window=settings.simulator.window,
         )
     dispatcher = Dispatcher(writer, routes.route, settings.delivery)
+    webhooks = WebhookSender(writer, database, settings.webhook)
+    writer.on_commit(webhooks.wake)
     return Gateway(
-        settings, database, writer, dispatcher, routes, receipts, inbound, simulator, carrier
+        settings,
+        database,
+        writer,
+        dispatcher,
+        routes,
+        receipts,
+        inbound,
+        simulator,
+        carrier,
+        webhooks,
     )
 
 
@@ -158,10 +171,13 @@ async def run_gateway(gateway: Gateway) -> AsyncIterator[None]:
             async with asyncio.TaskGroup() as tasks:
                 if gateway.settings.delivery.enabled:
                     tasks.create_task(gateway.dispatcher.run(), name="dispatcher")
+                if gateway.settings.webhook.enabled:
+                    tasks.create_task(gateway.webhooks.run(), name="webhooks")
                 try:
                     yield
                 finally:
                     gateway.dispatcher.stop()
+                    gateway.webhooks.stop()
     finally:
         await gateway.writer.aclose()
         gateway.database.dispose()

@@ -110,7 +110,25 @@ class SimulatorSettings(_Section):
 
 
 class WebhookSettings(_Section):
+    # Allow webhook URLs on loopback, private, link-local and metadata addresses.
     allow_private: bool = False
+    enabled: bool = True
+    timeout: float = Field(10.0, gt=0, le=60, description="per attempt, seconds")
+    # Retry for this long after the event, then give up (failed).
+    max_age: float = Field(86_400.0, gt=0)
+    retry_base: float = Field(5.0, gt=0)
+    retry_max: float = Field(3600.0, gt=0)
+    max_in_flight: int = Field(64, ge=1, le=10_000)
+    poll_interval: float = Field(1.0, gt=0, le=60)
+    lease_seconds: float = Field(60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _lease_outlives_an_attempt(self) -> WebhookSettings:
+        if self.lease_seconds <= self.timeout:
+            raise ValueError(
+                f"lease_seconds ({self.lease_seconds}) must be longer than timeout ({self.timeout})"
+            )
+        return self
 
 
 class Settings(_Section):

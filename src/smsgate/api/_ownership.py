@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from smsgate.api._cache import TTLCache
+from smsgate.cache import TTLCache
 from smsgate.store import numbers as number_store
 from smsgate.store.database import Database
 

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from fastapi import Request
 from sqlalchemy import Connection
 
-from smsgate.api._cache import TTLCache
 from smsgate.api.problems import AuthFailed
+from smsgate.cache import TTLCache
 from smsgate.domain.credentials import TOKEN_PREFIX, hash_token, secret_matches
 from smsgate.domain.ids import AccountId, KeyId
 from smsgate.store import accounts as account_store

@@ -35,3 +35,10 @@ def new_message_id() -> MessageId:
 
 def new_number_id() -> NumberId:
     return NumberId(_new("PN"))
+
+
+WebhookDeliveryId = NewType("WebhookDeliveryId", str)
+
+
+def new_webhook_delivery_id() -> WebhookDeliveryId:
+    return WebhookDeliveryId(_new("WH"))

@@ -164,3 +164,16 @@ def find_token(connection: Connection, token_hash: str) -> tuple[ApiKey, datetim
         .where(access_tokens.c.token_hash == token_hash)
     ).first()
     return (_key(row), row.expires_at) if row else None
+
+
+def status_callback(connection: Connection, account_id: str) -> str | None:
+    value = connection.execute(
+        select(accounts.c.status_callback).where(accounts.c.id == account_id)
+    ).scalar()
+    return None if value is None else str(value)
+
+
+def set_status_callback(connection: Connection, account_id: str, url: str | None) -> None:
+    connection.execute(
+        update(accounts).where(accounts.c.id == account_id).values(status_callback=url)
+    )

@@ -165,6 +165,12 @@ def _find_by_key(connection: Connection, account_id: str, key: str) -> CreateMes
     return CreateMessage(_record(row), row.next_attempt_at, key, row.request_hash)
 
 
+def find_message(connection: Connection, message_id: str) -> MessageRecord | None:
+    """The message without its events, whoever owns it (for the gateway's own use)."""
+    row = connection.execute(select(messages).where(messages.c.id == message_id)).first()
+    return _record(row) if row else None
+
+
 def get_message(connection: Connection, account_id: str, message_id: str) -> MessageRecord:
     """The message with its events, if `account_id` owns it; NotFoundError otherwise."""
     row = connection.execute(

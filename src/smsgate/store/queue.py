@@ -23,6 +23,7 @@ from smsgate.domain.ids import AccountId, MessageId
 from smsgate.domain.status import MessageStatus
 from smsgate.errors import ErrorCode
 from smsgate.store.schema import message_events, message_parts, messages
+from smsgate.store.webhooks import StatusChange, enqueue_status_webhooks
 
 log = logging.getLogger(__name__)
 _S = MessageStatus
@@ -53,6 +54,12 @@ def _event(
         "error_code": extra.get("error_code"),
         "detail": extra.get("detail"),
     }
+
+
+def _change(event: dict[str, Any]) -> StatusChange:
+    return StatusChange(
+        event["message_id"], event["status"], event["at"], event["error_code"], event["detail"]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +158,7 @@ class ClaimDue:
             )
         if events:
             connection.execute(message_events.insert(), events)
+            enqueue_status_webhooks(connection, [_change(event) for event in events])
         return claimed
 
 
@@ -203,20 +211,19 @@ class RecordOutcome:
         if current:
             connection.execute(_RECORD_OUTCOME, [job._values() for job in current])
             _record_parts(connection, [job for job in current if job.kind == "sent"])
-            connection.execute(
-                message_events.insert(),
-                [
-                    _event(
-                        job.message_id,
-                        _OUTCOME_STATUS[job.kind],
-                        job.at,
-                        job.attempt,
-                        error_code=job.error_code,
-                        detail=job.detail,
-                    )
-                    for job in current
-                ],
-            )
+            events = [
+                _event(
+                    job.message_id,
+                    _OUTCOME_STATUS[job.kind],
+                    job.at,
+                    job.attempt,
+                    error_code=job.error_code,
+                    detail=job.detail,
+                )
+                for job in current
+            ]
+            connection.execute(message_events.insert(), events)
+            enqueue_status_webhooks(connection, [_change(event) for event in events])
         return outcomes
 
     def _values(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select, update
 from smsgate.domain.receipts import aggregate, receipt_outcome
 from smsgate.domain.status import MessageStatus, can_transition
 from smsgate.store.schema import message_events, message_parts, messages
+from smsgate.store.webhooks import StatusChange, enqueue_status_webhooks
 
 log = logging.getLogger(__name__)
 ReceiptResult = Literal["applied", "pending", "unchanged", "unknown"]
@@ -71,6 +72,7 @@ class ApplyReceipt:
                 updated_at=self.at,
             )
         )
+        detail = f"{outcome.detail} (receipt: stat {self.stat}, err {self.err or '-'})"
         connection.execute(
             message_events.insert().values(
                 message_id=part.message_id,
@@ -78,7 +80,11 @@ class ApplyReceipt:
                 at=self.at,
                 attempt=attempt,
                 error_code=outcome.error_code,
-                detail=f"{outcome.detail} (receipt: stat {self.stat}, err {self.err or '-'})",
+                detail=detail,
             )
+        )
+        enqueue_status_webhooks(
+            connection,
+            [StatusChange(part.message_id, outcome.status, self.at, outcome.error_code, detail)],
         )
         return "applied"

@@ -79,6 +79,8 @@ accounts = Table(
     Column("id", String(34), primary_key=True),
     Column("name", String(100), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Where status webhooks go for messages sent without their own status_callback.
+    Column("status_callback", Text),
 )
 
 api_keys = Table(
@@ -174,4 +176,64 @@ message_events = Table(
     Column("attempt", Integer, nullable=False, server_default="0"),
     Column("error_code", Integer),
     Column("detail", Text),
+)
+
+# Signing secrets for an account's webhooks. They sign, so they are kept as given (a hash
+# could not sign); a rotated-out secret keeps signing beside the new one until expires_at.
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("account_id", String(34), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("secret", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),
+)
+
+# The outbox: one row per event to deliver, written in the transaction of the change.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("id", String(34), nullable=False, unique=True),
+    Column("account_id", String(34), ForeignKey("accounts.id"), nullable=False),
+    Column("message_id", String(34), ForeignKey("messages.id"), nullable=False, index=True),
+    Column("event_type", String(32), nullable=False),
+    Column("event", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime),
+    Column("lease_until", UTCDateTime),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+    Index("ix_webhook_deliveries_account_seq", "account_id", "seq"),
+)
+
+# Every attempt at a delivery: what the receiver answered and how fast.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id", String(34), ForeignKey("webhook_deliveries.id"), nullable=False, index=True
+    ),
+    Column("attempt", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("status_code", Integer),
+    Column("latency_ms", Integer, nullable=False),
+    Column("response_excerpt", Text),
+    Column("error", Text),
+)
+
+# Endpoints that answered 410 Gone: nothing more is sent there until the URL is set again.
+disabled_webhook_urls = Table(
+    "disabled_webhook_urls",
+    metadata,
+    Column("account_id", String(34), ForeignKey("accounts.id"), primary_key=True),
+    Column("url", String(2048), primary_key=True),
+    Column("disabled_at", UTCDateTime, nullable=False),
 )

@@ -68,12 +68,16 @@ class GroupCommitWriter:
     ) -> None:
         self._engine = engine
         self._max_batch = max_batch
-        self._on_commit = on_commit
+        self._listeners: list[Callable[[], None]] = [on_commit] if on_commit else []
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.batches = 0
         self.jobs = 0
+
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Call `listener` on the event loop after every committed batch."""
+        self._listeners.append(listener)
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -135,7 +139,7 @@ class GroupCommitWriter:
         self.batches += 1
         self.jobs += len(batch)
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(_resolve, batch, outcomes, self._on_commit)
+        self._loop.call_soon_threadsafe(_resolve, batch, outcomes, self._listeners)
 
     def _commit_alone(
         self, connection: Connection, pending: _Pending[Any], outcomes: list[Any]
@@ -184,7 +188,7 @@ def _as_store_error(exc: Exception) -> BaseException:
 
 
 def _resolve(
-    batch: list[_Pending[Any]], outcomes: list[Any], on_commit: Callable[[], None] | None
+    batch: list[_Pending[Any]], outcomes: list[Any], listeners: list[Callable[[], None]]
 ) -> None:
     for pending, outcome in zip(batch, outcomes, strict=True):
         if pending.future.done():
@@ -193,8 +197,8 @@ def _resolve(
             pending.future.set_exception(outcome)
         else:
             pending.future.set_result(outcome)
-    if on_commit is not None:
-        on_commit()
+    for listener in listeners:
+        listener()
 
 
 class Call(Generic[T]):

@@ -8,7 +8,9 @@ URL as written; the sender checks the resolved address again at delivery time.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import socket
 from urllib.parse import urlsplit
 
 from smsgate.errors import InvalidParameterError
@@ -54,3 +56,23 @@ def check_webhook_url(url: str, *, allow_private: bool, field: str) -> str:
             field=field,
         )
     return url
+
+
+async def resolves_to_public(host: str, port: int) -> str | None:
+    """None if every address `host` resolves to is public, else a sentence saying why not.
+
+    The sender checks this before each attempt, so a name that resolves to a private
+    address is refused even when its URL looked public when it was set.
+    """
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"the host {host!r} does not resolve ({exc.strerror or exc})"
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not is_public_address(address):
+            return (
+                f"the host {host!r} resolves to the non-public address {address}; webhooks go "
+                "to public addresses unless SMSGATE_WEBHOOK_ALLOW_PRIVATE=1"
+            )
+    return None

@@ -1,0 +1,411 @@
+"""The webhook outbox: events written with the change that causes them, then delivered.
+
+A status change and its webhook row commit in one transaction, so a crash between the two
+cannot lose the webhook. The sender claims due rows under a lease, as the dispatcher does
+for messages, and holds back a message's later event for an endpoint while an earlier one
+for the same endpoint is still on its way: a receiver never sees `delivered` before `sent`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Connection, and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
+
+from smsgate.domain.ids import new_webhook_delivery_id
+from smsgate.store.schema import (
+    accounts,
+    disabled_webhook_urls,
+    messages,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_secrets,
+)
+
+MESSAGE_STATUS = "message.status"
+SECRET_PREFIX = "whsec_"
+ROTATION_OVERLAP = timedelta(hours=24)
+Pending = ("pending", "delivering")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    message_id: str
+    status: str
+    at: datetime
+    error_code: int | None = None
+    detail: str | None = None
+
+
+def enqueue_status_webhooks(connection: Connection, changes: Sequence[StatusChange]) -> int:
+    """Queue a `message.status` event per change whose message has somewhere to send it:
+    its own status_callback, else its account's. Returns how many were queued."""
+    if not changes:
+        return 0
+    targets = {
+        row.id: (row.account_id, row.status_callback or row.account_callback)
+        for row in connection.execute(
+            select(
+                messages.c.id,
+                messages.c.account_id,
+                messages.c.status_callback,
+                accounts.c.status_callback.label("account_callback"),
+            )
+            .join(accounts, accounts.c.id == messages.c.account_id)
+            .where(messages.c.id.in_({change.message_id for change in changes}))
+        )
+    }
+    rows = []
+    for change in changes:
+        account_id, url = targets.get(change.message_id, (None, None))
+        if not url:
+            continue
+        event = {
+            "status": change.status,
+            "at": change.at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+            "error_code": change.error_code,
+            "detail": change.detail,
+        }
+        rows.append(
+            {
+                "id": new_webhook_delivery_id(),
+                "account_id": account_id,
+                "message_id": change.message_id,
+                "event_type": MESSAGE_STATUS,
+                "event": json.dumps(event),
+                "url": url,
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": change.at,
+                "created_at": change.at,
+                "updated_at": change.at,
+            }
+        )
+    if rows:
+        connection.execute(webhook_deliveries.insert(), rows)
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class DueWebhook:
+    id: str
+    account_id: str
+    message_id: str
+    event_type: str
+    event: dict[str, Any]
+    url: str
+    attempt: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimWebhooks:
+    """Claim up to `limit` due deliveries, each the oldest unfinished one of its message
+    and endpoint, under a lease (an expired lease makes a delivery due again)."""
+
+    now: datetime
+    lease: timedelta
+    limit: int
+
+    def run(self, connection: Connection) -> list[DueWebhook]:
+        d = webhook_deliveries
+        earlier = aliased(webhook_deliveries)
+        due = or_(
+            and_(d.c.state == "pending", d.c.next_attempt_at <= self.now),
+            and_(d.c.state == "delivering", d.c.lease_until < self.now),
+        )
+        blocked = exists().where(
+            earlier.c.message_id == d.c.message_id,
+            earlier.c.url == d.c.url,
+            earlier.c.seq < d.c.seq,
+            earlier.c.state.in_(Pending),
+        )
+        rows = connection.execute(
+            select(d)
+            .where(due, ~blocked)
+            .order_by(d.c.seq)
+            .limit(self.limit)
+            .with_for_update(skip_locked=True, of=d)
+        ).all()
+        if not rows:
+            return []
+        connection.execute(
+            update(d)
+            .where(d.c.id.in_([row.id for row in rows]))
+            .values(
+                state="delivering",
+                attempts=d.c.attempts + 1,
+                lease_until=self.now + self.lease,
+                updated_at=self.now,
+            )
+        )
+        return [
+            DueWebhook(
+                row.id,
+                row.account_id,
+                row.message_id,
+                row.event_type,
+                json.loads(row.event),
+                row.url,
+                row.attempts + 1,
+                row.created_at,
+            )
+            for row in rows
+        ]
+
+
+Outcome = Literal["delivered", "retry", "failed", "disabled"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordWebhookAttempt:
+    """Log one attempt and move its delivery on. `disabled` (410 Gone) also stops every
+    other pending delivery to that endpoint."""
+
+    delivery_id: str
+    account_id: str
+    url: str
+    attempt: int
+    at: datetime
+    outcome: Outcome
+    latency_ms: int
+    status_code: int | None = None
+    response_excerpt: str | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+
+    def run(self, connection: Connection) -> bool:
+        connection.execute(
+            webhook_attempts.insert().values(
+                delivery_id=self.delivery_id,
+                attempt=self.attempt,
+                at=self.at,
+                status_code=self.status_code,
+                latency_ms=self.latency_ms,
+                response_excerpt=self.response_excerpt,
+                error=self.error,
+            )
+        )
+        state = "pending" if self.outcome == "retry" else self.outcome
+        result = connection.execute(
+            update(webhook_deliveries)
+            .where(
+                webhook_deliveries.c.id == self.delivery_id,
+                webhook_deliveries.c.attempts == self.attempt,
+                webhook_deliveries.c.state == "delivering",
+            )
+            .values(
+                state=state,
+                next_attempt_at=self.next_attempt_at,
+                lease_until=None,
+                last_status_code=self.status_code,
+                last_error=self.error,
+                updated_at=self.at,
+            )
+        )
+        if self.outcome == "disabled":
+            disable_url(connection, self.account_id, self.url, self.at)
+        return result.rowcount == 1
+
+
+def disable_url(connection: Connection, account_id: str, url: str, at: datetime) -> None:
+    exists_already = connection.execute(
+        select(disabled_webhook_urls.c.url).where(
+            disabled_webhook_urls.c.account_id == account_id, disabled_webhook_urls.c.url == url
+        )
+    ).first()
+    if exists_already is None:
+        connection.execute(
+            disabled_webhook_urls.insert().values(account_id=account_id, url=url, disabled_at=at)
+        )
+    connection.execute(
+        update(webhook_deliveries)
+        .where(
+            webhook_deliveries.c.account_id == account_id,
+            webhook_deliveries.c.url == url,
+            webhook_deliveries.c.state == "pending",
+        )
+        .values(state="disabled", last_error="The endpoint answered 410 Gone.", updated_at=at)
+    )
+
+
+def is_disabled(connection: Connection, account_id: str, url: str) -> bool:
+    return (
+        connection.execute(
+            select(disabled_webhook_urls.c.url).where(
+                disabled_webhook_urls.c.account_id == account_id,
+                disabled_webhook_urls.c.url == url,
+            )
+        ).first()
+        is not None
+    )
+
+
+def enable_url(connection: Connection, account_id: str, url: str) -> None:
+    """Setting a URL again is how its owner says it works again after a 410."""
+    connection.execute(
+        disabled_webhook_urls.delete().where(
+            disabled_webhook_urls.c.account_id == account_id, disabled_webhook_urls.c.url == url
+        )
+    )
+
+
+def new_signing_secret() -> str:
+    """`whsec_` and the base64 of 24 random bytes, as Standard Webhooks secrets are written."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def signing_secrets(connection: Connection, account_id: str, now: datetime) -> list[str]:
+    """The account's signing secrets, newest first, making one if it has none."""
+    rows = connection.execute(
+        select(webhook_secrets.c.secret, webhook_secrets.c.expires_at)
+        .where(webhook_secrets.c.account_id == account_id)
+        .order_by(webhook_secrets.c.seq.desc())
+    ).all()
+    valid = [row.secret for row in rows if row.expires_at is None or row.expires_at > now]
+    if valid:
+        return valid
+    secret = new_signing_secret()
+    connection.execute(
+        webhook_secrets.insert().values(account_id=account_id, secret=secret, created_at=now)
+    )
+    return [secret]
+
+
+def rotate_signing_secret(connection: Connection, account_id: str, now: datetime) -> str:
+    """A new secret; the current one keeps signing beside it for 24 hours."""
+    connection.execute(
+        update(webhook_secrets)
+        .where(webhook_secrets.c.account_id == account_id, webhook_secrets.c.expires_at.is_(None))
+        .values(expires_at=now + ROTATION_OVERLAP)
+    )
+    secret = new_signing_secret()
+    connection.execute(
+        webhook_secrets.insert().values(account_id=account_id, secret=secret, created_at=now)
+    )
+    return secret
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAttempt:
+    attempt: int
+    at: datetime
+    status_code: int | None
+    latency_ms: int
+    response_excerpt: str | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    id: str
+    message_id: str
+    event_type: str
+    event: dict[str, Any]
+    url: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    log: tuple[WebhookAttempt, ...] = ()
+
+
+def _delivery(row: Any, log: tuple[WebhookAttempt, ...] = ()) -> WebhookDelivery:
+    return WebhookDelivery(
+        row.id,
+        row.message_id,
+        row.event_type,
+        json.loads(row.event),
+        row.url,
+        row.state,
+        row.attempts,
+        row.next_attempt_at,
+        row.last_status_code,
+        row.last_error,
+        row.created_at,
+        row.updated_at,
+        log,
+    )
+
+
+def list_deliveries(
+    connection: Connection,
+    account_id: str,
+    *,
+    message_id: str | None,
+    state: str | None,
+    limit: int,
+    before_seq: int | None,
+) -> tuple[list[WebhookDelivery], int | None]:
+    """One page of the account's deliveries, newest first, each with its attempts; and the
+    seq to continue from, if there is more."""
+    d = webhook_deliveries
+    query = select(d).where(d.c.account_id == account_id)
+    if message_id is not None:
+        query = query.where(d.c.message_id == message_id)
+    if state is not None:
+        query = query.where(d.c.state == state)
+    if before_seq is not None:
+        query = query.where(d.c.seq < before_seq)
+    rows = connection.execute(query.order_by(d.c.seq.desc()).limit(limit + 1)).all()
+    more = rows[limit - 1].seq if len(rows) > limit else None
+    rows = rows[:limit]
+    attempts: dict[str, list[WebhookAttempt]] = {row.id: [] for row in rows}
+    if rows:
+        for a in connection.execute(
+            select(webhook_attempts)
+            .where(webhook_attempts.c.delivery_id.in_(list(attempts)))
+            .order_by(webhook_attempts.c.seq)
+        ):
+            attempts[a.delivery_id].append(
+                WebhookAttempt(
+                    a.attempt, a.at, a.status_code, a.latency_ms, a.response_excerpt, a.error
+                )
+            )
+    return [_delivery(row, tuple(attempts[row.id])) for row in rows], more
+
+
+@dataclass(frozen=True, slots=True)
+class Redeliver:
+    """Queue a delivered, failed or disabled event again, as a new delivery."""
+
+    account_id: str
+    delivery_id: str
+    now: datetime
+
+    def run(self, connection: Connection) -> WebhookDelivery | None:
+        d = webhook_deliveries
+        row = connection.execute(
+            select(d).where(d.c.id == self.delivery_id, d.c.account_id == self.account_id)
+        ).first()
+        if row is None:
+            return None
+        new_id = new_webhook_delivery_id()
+        connection.execute(
+            d.insert().values(
+                id=new_id,
+                account_id=row.account_id,
+                message_id=row.message_id,
+                event_type=row.event_type,
+                event=row.event,
+                url=row.url,
+                state="pending",
+                attempts=0,
+                next_attempt_at=self.now,
+                created_at=self.now,
+                updated_at=self.now,
+            )
+        )
+        enable_url(connection, row.account_id, row.url)
+        created = connection.execute(select(d).where(d.c.id == new_id)).one()
+        return _delivery(created)

@@ -1,0 +1,237 @@
+"""The webhook sender: claims due outbox rows, POSTs them signed, records every attempt.
+
+Success is any 2xx. `410 Gone` disables the endpoint. Anything else (another status, a
+timeout, a refused connection) is retried with exponential backoff and jitter, or after
+`Retry-After` when the receiver asks for longer, until `webhook.max_age` after the event;
+then the delivery is `failed`. Redirects are not followed: a 3xx is a failed attempt.
+Before each attempt the URL's host is resolved and refused if any address is not public
+(unless `webhook.allow_private`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import msgspec
+
+from smsgate.cache import TTLCache
+from smsgate.config import WebhookSettings
+from smsgate.delivery.backoff import RetryPolicy
+from smsgate.errors import StoreError
+from smsgate.store.database import Database
+from smsgate.store.messages import MessageRecord, find_message
+from smsgate.store.webhooks import (
+    ClaimWebhooks,
+    DueWebhook,
+    RecordWebhookAttempt,
+    is_disabled,
+    signing_secrets,
+)
+from smsgate.store.writer import Call, GroupCommitWriter
+from smsgate.webhooks.signing import signed_headers
+from smsgate.webhooks.urls import resolves_to_public
+
+log = logging.getLogger(__name__)
+EXCERPT = 500
+# Claims are spaced at least this far apart, so a burst of commits costs one claim.
+CLAIM_SPACING = 0.02
+# A rotated secret starts signing within this long in every process.
+SECRETS_CACHE_SECONDS = 1.0
+_encoder = msgspec.json.Encoder()
+
+
+def event_body(due: DueWebhook, message: MessageRecord) -> str:
+    """The JSON a receiver gets: the event, and the message as it stood at that event."""
+    event = due.event
+    return _encoder.encode(
+        {
+            "type": due.event_type,
+            "timestamp": event["at"],
+            "data": {
+                "id": message.id,
+                "account_id": message.account_id,
+                "direction": message.direction,
+                "from": message.from_,
+                "to": message.to,
+                "status": event["status"],
+                "error_code": event["error_code"],
+                "error_message": event["detail"] if event["error_code"] else None,
+                "detail": event["detail"],
+                "encoding": message.encoding,
+                "segments": message.segments,
+                "price": message.price,
+                "price_unit": message.price_unit,
+                "created_at": message.created_at.isoformat(timespec="microseconds").replace(
+                    "+00:00", "Z"
+                ),
+            },
+        }
+    ).decode()
+
+
+def retry_after(response: httpx.Response, now: datetime) -> float | None:
+    """Seconds the receiver asked us to wait (RFC 9110 §10.2.3), if it did."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max((when - now).total_seconds(), 0.0) if when.tzinfo else None
+
+
+class WebhookSender:
+    def __init__(
+        self,
+        writer: GroupCommitWriter,
+        database: Database,
+        settings: WebhookSettings,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._writer = writer
+        self._database = database
+        self._settings = settings
+        self._policy = RetryPolicy(settings.retry_base, settings.retry_max)
+        self._rng = rng or random.Random()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._in_flight = 0
+        self._secrets: TTLCache[str, list[str]] = TTLCache()
+        self.delivered = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        settings = self._settings
+        lease = timedelta(seconds=settings.lease_seconds)
+        async with (
+            httpx.AsyncClient(
+                follow_redirects=False,
+                timeout=settings.timeout,
+                limits=httpx.Limits(max_connections=settings.max_in_flight),
+                headers={"user-agent": "smsgate-webhooks/1", "content-type": "application/json"},
+            ) as client,
+            asyncio.TaskGroup() as tasks,
+        ):
+            while not self._stopping:
+                self._wake.clear()
+                free = settings.max_in_flight - self._in_flight
+                due: list[DueWebhook] = []
+                if free > 0:
+                    due = await self._writer.submit(ClaimWebhooks(datetime.now(UTC), lease, free))
+                for webhook in due:
+                    self._in_flight += 1
+                    tasks.create_task(self._deliver(client, webhook))
+                try:
+                    async with asyncio.timeout(settings.poll_interval):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+                await asyncio.sleep(CLAIM_SPACING)
+
+    async def _deliver(self, client: httpx.AsyncClient, due: DueWebhook) -> None:
+        try:
+            outcome = await self._attempt(client, due)
+            await self._writer.submit(outcome)
+        except StoreError:
+            log.exception("could not record webhook %s; it is retried after its lease", due.id)
+        finally:
+            self._in_flight -= 1
+            self._wake.set()
+
+    async def _prepare(self, due: DueWebhook) -> tuple[MessageRecord | None, list[str], bool]:
+        def read(connection: Any) -> tuple[MessageRecord | None, bool]:
+            return (
+                find_message(connection, due.message_id),
+                is_disabled(connection, due.account_id, due.url),
+            )
+
+        message, disabled = await self._database.read(read)
+        secrets = await self._secrets.get(due.account_id, lambda: self._load_secrets(due))
+        return message, secrets, disabled
+
+    async def _load_secrets(self, due: DueWebhook) -> tuple[list[str], float]:
+        # Through the writer: an account without a secret yet gets one made.
+        now = datetime.now(UTC)
+        found = await self._writer.submit(Call(lambda c: signing_secrets(c, due.account_id, now)))
+        return found, SECRETS_CACHE_SECONDS
+
+    async def _attempt(self, client: httpx.AsyncClient, due: DueWebhook) -> RecordWebhookAttempt:
+        started = time.monotonic()
+        now = datetime.now(UTC)
+
+        def outcome(kind: str, **fields: Any) -> RecordWebhookAttempt:
+            return RecordWebhookAttempt(
+                due.id,
+                due.account_id,
+                due.url,
+                due.attempt,
+                datetime.now(UTC),
+                kind,  # type: ignore[arg-type]
+                latency_ms=int((time.monotonic() - started) * 1000),
+                **fields,
+            )
+
+        message, secrets, disabled = await self._prepare(due)
+        if disabled:
+            return outcome("disabled", error="The endpoint answered 410 Gone earlier.")
+        if message is None:
+            return outcome("failed", error=f"Message {due.message_id} no longer exists.")
+        if not self._settings.allow_private:
+            parts = urlsplit(due.url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            refusal = await resolves_to_public(parts.hostname or "", port)
+            if refusal is not None:
+                return outcome("failed", error=f"Refused: {refusal}.")
+        body = event_body(due, message)
+        headers = signed_headers(due.id, now, body, secrets)
+        try:
+            response = await client.post(due.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return self._retry(due, outcome, error=f"{type(exc).__name__}: {exc}".strip(": "))
+        excerpt = response.text[:EXCERPT]
+        if response.is_success:
+            self.delivered += 1
+            return outcome("delivered", status_code=response.status_code, response_excerpt=excerpt)
+        if response.status_code == 410:
+            return outcome(
+                "disabled",
+                status_code=410,
+                response_excerpt=excerpt,
+                error="The endpoint answered 410 Gone; it is disabled until its URL is set again.",
+            )
+        return self._retry(
+            due,
+            outcome,
+            status_code=response.status_code,
+            response_excerpt=excerpt,
+            error=f"The endpoint answered {response.status_code}.",
+            wait=retry_after(response, now),
+        )
+
+    def _retry(
+        self, due: DueWebhook, outcome: Any, *, wait: float | None = None, **fields: Any
+    ) -> RecordWebhookAttempt:
+        delay = max(self._policy.delay(due.attempt, self._rng), wait or 0.0)
+        next_at = datetime.now(UTC) + timedelta(seconds=delay)
+        if next_at > due.created_at + timedelta(seconds=self._settings.max_age):
+            fields["error"] = f"{fields.get('error', '')} Gave up: retried for the maximum age."
+            return outcome("failed", **fields)  # type: ignore[no-any-return]
+        return outcome("retry", next_attempt_at=next_at, **fields)  # type: ignore[no-any-return]
