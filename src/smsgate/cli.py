@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -30,6 +31,7 @@ from smsgate.simulator.smsc import Simulator, serve_simulator
 from smsgate.store import accounts as account_store
 from smsgate.store import numbers as number_store
 from smsgate.store.database import Database
+from smsgate.store.webhooks import rotate_signing_secret, signing_secrets
 from smsgate.webhooks.urls import check_webhook_url
 
 T = TypeVar("T")
@@ -38,10 +40,12 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 accounts_app = typer.Typer(help="Create and list accounts.", no_args_is_help=True)
 numbers_app = typer.Typer(help="Add and list the numbers accounts send from.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+webhooks_app = typer.Typer(help="Webhook signing secrets.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(numbers_app, name="numbers")
 app.add_typer(db_app, name="db")
+app.add_typer(webhooks_app, name="webhooks")
 
 # soft_wrap: one message is one line, even when the output is not a terminal.
 out = Console(soft_wrap=True)
@@ -329,6 +333,39 @@ def numbers_list(
     for number in run_in_store(settings(), find, "listing numbers"):
         table.add_row(number.e164, number.account_id, number.inbound_url or "")
     out.print(table)
+
+
+@webhooks_app.command("secret")
+def webhooks_secret(
+    account: Annotated[str, typer.Option("--account", help="Account name or id")] = "default",
+) -> None:
+    """Print the secret that signs the account's webhooks (whsec_…)."""
+
+    def read(connection: Any) -> list[str]:
+        owner = account_store.get_account(connection, account)
+        return signing_secrets(connection, owner.id, datetime.now(UTC))
+
+    for secret in run_in_store(settings(), read, "reading the signing secret"):
+        print(secret)
+
+
+@webhooks_app.command("rotate")
+def webhooks_rotate(
+    account: Annotated[str, typer.Option("--account", help="Account name or id")] = "default",
+) -> None:
+    """Make a new signing secret; the old one keeps signing beside it for 24 hours."""
+
+    def rotate(connection: Any) -> str:
+        owner = account_store.get_account(connection, account)
+        return rotate_signing_secret(connection, owner.id, datetime.now(UTC))
+
+    secret = run_in_store(settings(), rotate, "rotating the signing secret")
+    print(secret)
+    err.print(
+        "Webhooks are signed with both secrets for 24 hours; move your receivers to the new "
+        "one within that time.",
+        highlight=False,
+    )
 
 
 @app.command("simulator")
