@@ -32,6 +32,7 @@ from smsgate.store import accounts as account_store
 from smsgate.store import numbers as number_store
 from smsgate.store.database import Database
 from smsgate.store.webhooks import rotate_signing_secret, signing_secrets
+from smsgate.webhooks.forwarder import Forwarded, Forwarder
 from smsgate.webhooks.urls import check_webhook_url
 
 T = TypeVar("T")
@@ -333,6 +334,54 @@ def numbers_list(
     for number in run_in_store(settings(), find, "listing numbers"):
         table.add_row(number.e164, number.account_id, number.inbound_url or "")
     out.print(table)
+
+
+@app.command()
+def listen(
+    forward_to: Annotated[str, typer.Option("--forward-to", help="Local URL to POST events to")],
+    url: Annotated[
+        str, typer.Option(envvar="SMSGATE_URL", help="Gateway URL")
+    ] = "http://127.0.0.1:8080",
+    key_id: Annotated[str, typer.Option(envvar="SMSGATE_KEY_ID", help="API key id (SK…)")] = "",
+    secret: Annotated[str, typer.Option(envvar="SMSGATE_SECRET", help="API key secret")] = "",
+) -> None:
+    """Forward your account's events, signed, to a local URL: webhooks without a tunnel."""
+    if not key_id or not secret:
+        fail("give --key-id and --secret (or set SMSGATE_KEY_ID and SMSGATE_SECRET).")
+    if not forward_to.startswith(("http://", "https://")):
+        fail(f"--forward-to {forward_to!r} is not an http:// or https:// URL.")
+    with httpx.Client(base_url=url.rstrip("/"), auth=(key_id, secret), timeout=10) as api:
+        try:
+            account = api.get("/v1/account")
+        except httpx.HTTPError as exc:
+            fail(f"cannot reach the gateway at {url}: {exc}. Is `smsgate serve` running?")
+        if account.status_code != 200:
+            fail(f"the gateway refused the key: {account.json().get('detail', account.text)}")
+        signing = account.json()["webhook_secret"]
+        out.print(
+            f"Forwarding events of {account.json()['name']} to {forward_to}, signed with the "
+            "account's webhook secret (`smsgate webhooks secret`). Ctrl-C stops.",
+            highlight=False,
+        )
+
+        def report(done: Forwarded) -> None:
+            data = json.loads(done.event.data)["data"]
+            answer = done.error or str(done.status_code)
+            out.print(
+                f"{done.event.event} {data['id']} {data['status']} -> {answer} "
+                f"({done.latency_ms} ms)",
+                highlight=False,
+            )
+
+        forwarder = Forwarder(
+            api, forward_to, signing, report=report, notice=lambda text: err.print(text)
+        )
+        try:
+            forwarder.run()
+        except httpx.HTTPStatusError as exc:
+            fail(f"the gateway refused the event stream: {exc.response.status_code}.")
+        except KeyboardInterrupt:
+            pass
 
 
 @webhooks_app.command("secret")

@@ -8,7 +8,15 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp
 
-from smsgate.api import account, health, messages, oauth, simulator, webhook_deliveries
+from smsgate.api import (
+    account,
+    events,
+    health,
+    messages,
+    oauth,
+    simulator,
+    webhook_deliveries,
+)
 from smsgate.api._fastpath import Endpoint, FastPath, fast_routes
 from smsgate.api.auth import Authenticator, Principal
 from smsgate.api.problems import install_problem_handlers
@@ -35,7 +43,7 @@ def create_api(services: ApiServices, **fastapi_options: Any) -> ASGIApp:
     )
     install_problem_handlers(app)
     fast: dict[tuple[str, str], Endpoint] = {}
-    for module in (health, oauth, account, messages, webhook_deliveries):
+    for module in (health, oauth, account, messages, webhook_deliveries, events):
         router = module.build_router(services)
         fast.update(fast_routes(router.routes))
         app.include_router(router)

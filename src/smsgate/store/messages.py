@@ -59,7 +59,7 @@ _COLUMNS = {
 _RECORD_FIELDS = [f for f in MessageRecord.__dataclass_fields__ if f != "events"]
 
 
-def _record(row: Row[Any], events: tuple[MessageEvent, ...] = ()) -> MessageRecord:
+def record_from_row(row: Row[Any], events: tuple[MessageEvent, ...] = ()) -> MessageRecord:
     values = row._mapping
     kwargs = {_COLUMNS.get(k, k): values[k] for k in values if _COLUMNS.get(k, k) in _RECORD_FIELDS}
     return MessageRecord(**kwargs, events=events)
@@ -162,13 +162,13 @@ def _find_by_key(connection: Connection, account_id: str, key: str) -> CreateMes
     ).first()
     if row is None:
         return None
-    return CreateMessage(_record(row), row.next_attempt_at, key, row.request_hash)
+    return CreateMessage(record_from_row(row), row.next_attempt_at, key, row.request_hash)
 
 
 def find_message(connection: Connection, message_id: str) -> MessageRecord | None:
     """The message without its events, whoever owns it (for the gateway's own use)."""
     row = connection.execute(select(messages).where(messages.c.id == message_id)).first()
-    return _record(row) if row else None
+    return record_from_row(row) if row else None
 
 
 def get_message(connection: Connection, account_id: str, message_id: str) -> MessageRecord:
@@ -186,7 +186,7 @@ def get_message(connection: Connection, account_id: str, message_id: str) -> Mes
             .order_by(message_events.c.seq)
         )
     )
-    return _record(row, events)
+    return record_from_row(row, events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,4 +243,4 @@ def list_messages(
         query = query.where(messages.c.created_at < where.created_before)
     rows = connection.execute(query.order_by(messages.c.seq.desc()).limit(limit + 1)).all()
     next_cursor = encode_cursor(rows[limit - 1].seq) if len(rows) > limit else None
-    return [_record(row) for row in rows[:limit]], next_cursor
+    return [record_from_row(row) for row in rows[:limit]], next_cursor

@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import msgspec
 
 from smsgate.cache import TTLCache
 from smsgate.config import WebhookSettings
@@ -36,6 +35,7 @@ from smsgate.store.webhooks import (
     signing_secrets,
 )
 from smsgate.store.writer import Call, GroupCommitWriter
+from smsgate.webhooks.events import event_body
 from smsgate.webhooks.signing import signed_headers
 from smsgate.webhooks.urls import resolves_to_public
 
@@ -45,36 +45,6 @@ EXCERPT = 500
 CLAIM_SPACING = 0.02
 # A rotated secret starts signing within this long in every process.
 SECRETS_CACHE_SECONDS = 1.0
-_encoder = msgspec.json.Encoder()
-
-
-def event_body(due: DueWebhook, message: MessageRecord) -> str:
-    """The JSON a receiver gets: the event, and the message as it stood at that event."""
-    event = due.event
-    return _encoder.encode(
-        {
-            "type": due.event_type,
-            "timestamp": event["at"],
-            "data": {
-                "id": message.id,
-                "account_id": message.account_id,
-                "direction": message.direction,
-                "from": message.from_,
-                "to": message.to,
-                "status": event["status"],
-                "error_code": event["error_code"],
-                "error_message": event["detail"] if event["error_code"] else None,
-                "detail": event["detail"],
-                "encoding": message.encoding,
-                "segments": message.segments,
-                "price": message.price,
-                "price_unit": message.price_unit,
-                "created_at": message.created_at.isoformat(timespec="microseconds").replace(
-                    "+00:00", "Z"
-                ),
-            },
-        }
-    ).decode()
 
 
 def retry_after(response: httpx.Response, now: datetime) -> float | None:
@@ -200,7 +170,7 @@ class WebhookSender:
             refusal = await resolves_to_public(parts.hostname or "", port)
             if refusal is not None:
                 return outcome("failed", error=f"Refused: {refusal}.")
-        body = event_body(due, message)
+        body = event_body(due.event_type, due.event, message)
         headers = signed_headers(due.id, now, body, secrets)
         try:
             response = await client.post(due.url, content=body, headers=headers)
