@@ -59,7 +59,9 @@ def build_gateway(settings: Settings) -> Gateway:
     database = Database.from_url(settings.database.url)
     writer = GroupCommitWriter(database.engine, max_batch=settings.database.max_batch)
     routes = Routes()
-    receipts = ReceiptSink(writer)
+    receipts = ReceiptSink(
+        writer, {LIVE_CONNECTOR: settings.smpp.receipt_id_format, SANDBOX_CONNECTOR: "exact"}
+    )
     inbound = InboundSink(writer, database, test_connectors=frozenset({SANDBOX_CONNECTOR}))
     carrier = None
     if settings.smpp.host:

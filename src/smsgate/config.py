@@ -15,6 +15,7 @@ from typing import Any, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from smsgate.domain.receipt_ids import IdFormat
 from smsgate.errors import ConfigError
 
 ENV_PREFIX = "SMSGATE_"
@@ -95,6 +96,9 @@ class SmppSettings(_Section):
     source_npi: int = Field(1, ge=0, le=255)
     dest_ton: int = Field(1, ge=0, le=255)
     dest_npi: int = Field(1, ge=0, le=255)
+    # How the carrier's receipts write the submit_sm_resp message id (see
+    # smsgate.domain.receipt_ids): "exact", "auto", "receipt_decimal" or "receipt_hex".
+    receipt_id_format: IdFormat = "auto"
 
 
 class SimulatorSettings(_Section):

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from smsgate.domain.ids import AccountId, MessageId
 from smsgate.domain.status import MessageStatus
 from smsgate.errors import ErrorCode
+from smsgate.store.receipts import RecordedPart, apply_early_receipts
 from smsgate.store.schema import message_events, message_parts, messages
 from smsgate.store.webhooks import StatusChange, enqueue_status_webhooks
 
@@ -210,7 +211,6 @@ class RecordOutcome:
             outcomes.append(is_current)
         if current:
             connection.execute(_RECORD_OUTCOME, [job._values() for job in current])
-            _record_parts(connection, [job for job in current if job.kind == "sent"])
             events = [
                 _event(
                     job.message_id,
@@ -224,6 +224,9 @@ class RecordOutcome:
             ]
             connection.execute(message_events.insert(), events)
             enqueue_status_webhooks(connection, [_change(event) for event in events])
+            # After the `sent` events: a receipt that came early may move a message on at
+            # once, and its event and webhook must follow `sent`, not precede it.
+            _record_parts(connection, [job for job in current if job.kind == "sent"])
         return outcomes
 
     def _values(self) -> dict[str, Any]:
@@ -241,7 +244,8 @@ class RecordOutcome:
 
 
 def _record_parts(connection: Connection, sent: list[RecordOutcome]) -> None:
-    parts = [
+    """Store each sent segment's carrier id, then apply the receipts that came first."""
+    parts: list[dict[str, Any]] = [
         {
             "message_id": job.message_id,
             "part": index,
@@ -275,6 +279,15 @@ def _record_parts(connection: Connection, sent: list[RecordOutcome]) -> None:
             },
         ),
         parts,
+    )
+    apply_early_receipts(
+        connection,
+        [
+            RecordedPart(
+                p["message_id"], p["part"], p["connector"], p["carrier_id"], p["updated_at"]
+            )
+            for p in parts
+        ],
     )
 
 

@@ -237,3 +237,22 @@ disabled_webhook_urls = Table(
     Column("url", String(2048), primary_key=True),
     Column("disabled_at", UTCDateTime, nullable=False),
 )
+
+# Receipts that came before the submit_sm_resp of their segment was recorded (real SMSCs
+# send them that early), kept until the segment is recorded or they are too old. One row
+# per id the segment may have been recorded under (`candidate`, most likely at rank 0);
+# the rows of one receipt share `receipt`.
+early_receipts = Table(
+    "early_receipts",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("receipt", String(32), nullable=False, index=True),
+    Column("connector", String(64), nullable=False),
+    Column("candidate", String(64), nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("carrier_id", String(64), nullable=False),
+    Column("stat", String(8), nullable=False),
+    Column("err", String(8)),
+    Column("received_at", UTCDateTime, nullable=False, index=True),
+    Index("ix_early_receipts_candidate", "connector", "candidate"),
+)
