@@ -7,7 +7,7 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Connection, Row, select
 
@@ -56,10 +56,13 @@ _COLUMNS = {
     "to_number": "to",
     "from_sender": "from_",
 }
-_RECORD_FIELDS = [f for f in MessageRecord.__dataclass_fields__ if f != "events"]
+_RECORD_FIELDS = frozenset(MessageRecord.__dataclass_fields__) - {"events"}
 
 
-def record_from_row(row: Row[Any], events: tuple[MessageEvent, ...] = ()) -> MessageRecord:
+def record_from_row(
+    row: Row[Unpack[tuple[Any, ...]]], events: tuple[MessageEvent, ...] = ()
+) -> MessageRecord:
+    """A MessageRecord from a row holding the messages columns (other columns are ignored)."""
     values = row._mapping
     kwargs = {_COLUMNS.get(k, k): values[k] for k in values if _COLUMNS.get(k, k) in _RECORD_FIELDS}
     return MessageRecord(**kwargs, events=events)

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, exists, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from smsgate.domain.ids import new_webhook_delivery_id
+from smsgate.store.messages import MessageRecord, record_from_row
 from smsgate.store.schema import (
     accounts,
     disabled_webhook_urls,
@@ -103,6 +104,8 @@ class DueWebhook:
     url: str
     attempt: int
     created_at: datetime
+    message: MessageRecord
+    disabled: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +130,17 @@ class ClaimWebhooks:
             earlier.c.seq < d.c.seq,
             earlier.c.state.in_(Pending),
         )
+        # The message and whether the endpoint is disabled come with the claim, so the
+        # sender needs no read of its own per webhook.
+        off = disabled_webhook_urls
         rows = connection.execute(
-            select(d)
+            select(
+                *(column.label(f"wh_{column.name}") for column in d.c),
+                messages,
+                off.c.disabled_at.label("wh_disabled_at"),
+            )
+            .join(messages, messages.c.id == d.c.message_id)
+            .outerjoin(off, and_(off.c.account_id == d.c.account_id, off.c.url == d.c.url))
             .where(due, ~blocked)
             .order_by(d.c.seq)
             .limit(self.limit)
@@ -138,7 +150,7 @@ class ClaimWebhooks:
             return []
         connection.execute(
             update(d)
-            .where(d.c.id.in_([row.id for row in rows]))
+            .where(d.c.id.in_([row.wh_id for row in rows]))
             .values(
                 state="delivering",
                 attempts=d.c.attempts + 1,
@@ -148,14 +160,16 @@ class ClaimWebhooks:
         )
         return [
             DueWebhook(
-                row.id,
-                row.account_id,
-                row.message_id,
-                row.event_type,
-                json.loads(row.event),
-                row.url,
-                row.attempts + 1,
-                row.created_at,
+                row.wh_id,
+                row.wh_account_id,
+                row.wh_message_id,
+                row.wh_event_type,
+                json.loads(row.wh_event),
+                row.wh_url,
+                row.wh_attempts + 1,
+                row.wh_created_at,
+                record_from_row(row),
+                row.wh_disabled_at is not None,
             )
             for row in rows
         ]
@@ -182,37 +196,65 @@ class RecordWebhookAttempt:
     next_attempt_at: datetime | None = None
 
     def run(self, connection: Connection) -> bool:
-        connection.execute(
-            webhook_attempts.insert().values(
-                delivery_id=self.delivery_id,
-                attempt=self.attempt,
-                at=self.at,
-                status_code=self.status_code,
-                latency_ms=self.latency_ms,
-                response_excerpt=self.response_excerpt,
-                error=self.error,
+        return bool(RecordWebhookAttempt.run_batch(connection, [self])[0])
+
+    @classmethod
+    def run_batch(cls, connection: Connection, jobs: Sequence[RecordWebhookAttempt]) -> list[Any]:
+        d = webhook_deliveries
+        connection.execute(webhook_attempts.insert(), [job._attempt_row() for job in jobs])
+        # Only the holder of the current attempt moves the delivery on (its lease may have
+        # expired and another attempt begun).
+        current = {
+            row.id: row.attempts
+            for row in connection.execute(
+                select(d.c.id, d.c.attempts).where(
+                    d.c.id.in_({job.delivery_id for job in jobs}), d.c.state == "delivering"
+                )
             )
-        )
-        state = "pending" if self.outcome == "retry" else self.outcome
-        result = connection.execute(
-            update(webhook_deliveries)
-            .where(
-                webhook_deliveries.c.id == self.delivery_id,
-                webhook_deliveries.c.attempts == self.attempt,
-                webhook_deliveries.c.state == "delivering",
-            )
-            .values(
-                state=state,
-                next_attempt_at=self.next_attempt_at,
-                lease_until=None,
-                last_status_code=self.status_code,
-                last_error=self.error,
-                updated_at=self.at,
-            )
-        )
-        if self.outcome == "disabled":
-            disable_url(connection, self.account_id, self.url, self.at)
-        return result.rowcount == 1
+        }
+        moved = [job for job in jobs if current.pop(job.delivery_id, None) == job.attempt]
+        if moved:
+            connection.execute(_MOVE_DELIVERY, [job._move_values() for job in moved])
+        for job in moved:
+            if job.outcome == "disabled":
+                disable_url(connection, job.account_id, job.url, job.at)
+        moved_ids = {job.delivery_id for job in moved}
+        return [job.delivery_id in moved_ids for job in jobs]
+
+    def _attempt_row(self) -> dict[str, Any]:
+        return {
+            "delivery_id": self.delivery_id,
+            "attempt": self.attempt,
+            "at": self.at,
+            "status_code": self.status_code,
+            "latency_ms": self.latency_ms,
+            "response_excerpt": self.response_excerpt,
+            "error": self.error,
+        }
+
+    def _move_values(self) -> dict[str, Any]:
+        return {
+            "b_id": self.delivery_id,
+            "b_state": "pending" if self.outcome == "retry" else self.outcome,
+            "b_next": self.next_attempt_at,
+            "b_code": self.status_code,
+            "b_error": self.error,
+            "b_at": self.at,
+        }
+
+
+_MOVE_DELIVERY = (
+    update(webhook_deliveries)
+    .where(webhook_deliveries.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state"),
+        next_attempt_at=bindparam("b_next"),
+        lease_until=None,
+        last_status_code=bindparam("b_code"),
+        last_error=bindparam("b_error"),
+        updated_at=bindparam("b_at"),
+    )
+)
 
 
 def disable_url(connection: Connection, account_id: str, url: str, at: datetime) -> None:

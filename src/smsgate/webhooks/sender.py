@@ -26,12 +26,10 @@ from smsgate.config import WebhookSettings
 from smsgate.delivery.backoff import RetryPolicy
 from smsgate.errors import StoreError
 from smsgate.store.database import Database
-from smsgate.store.messages import MessageRecord, find_message
 from smsgate.store.webhooks import (
     ClaimWebhooks,
     DueWebhook,
     RecordWebhookAttempt,
-    is_disabled,
     signing_secrets,
 )
 from smsgate.store.writer import Call, GroupCommitWriter
@@ -126,17 +124,6 @@ class WebhookSender:
             self._in_flight -= 1
             self._wake.set()
 
-    async def _prepare(self, due: DueWebhook) -> tuple[MessageRecord | None, list[str], bool]:
-        def read(connection: Any) -> tuple[MessageRecord | None, bool]:
-            return (
-                find_message(connection, due.message_id),
-                is_disabled(connection, due.account_id, due.url),
-            )
-
-        message, disabled = await self._database.read(read)
-        secrets = await self._secrets.get(due.account_id, lambda: self._load_secrets(due))
-        return message, secrets, disabled
-
     async def _load_secrets(self, due: DueWebhook) -> tuple[list[str], float]:
         # Through the writer: an account without a secret yet gets one made.
         now = datetime.now(UTC)
@@ -159,11 +146,10 @@ class WebhookSender:
                 **fields,
             )
 
-        message, secrets, disabled = await self._prepare(due)
-        if disabled:
+        if due.disabled:
             return outcome("disabled", error="The endpoint answered 410 Gone earlier.")
-        if message is None:
-            return outcome("failed", error=f"Message {due.message_id} no longer exists.")
+        message = due.message
+        secrets = await self._secrets.get(due.account_id, lambda: self._load_secrets(due))
         if not self._settings.allow_private:
             parts = urlsplit(due.url)
             port = parts.port or (443 if parts.scheme == "https" else 80)
