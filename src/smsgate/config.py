@@ -122,7 +122,9 @@ class WebhookSettings(_Section):
     max_age: float = Field(86_400.0, gt=0)
     retry_base: float = Field(5.0, gt=0)
     retry_max: float = Field(3600.0, gt=0)
-    max_in_flight: int = Field(64, ge=1, le=10_000)
+    # Deliveries in progress at once; each holds a slot while its POST and its record are
+    # in flight, so this bounds webhook throughput at about max_in_flight / latency.
+    max_in_flight: int = Field(256, ge=1, le=10_000)
     poll_interval: float = Field(1.0, gt=0, le=60)
     lease_seconds: float = Field(60.0, gt=0)
 

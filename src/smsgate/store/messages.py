@@ -7,7 +7,7 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
@@ -60,7 +60,7 @@ _RECORD_FIELDS = frozenset(MessageRecord.__dataclass_fields__) - {"events"}
 
 
 def record_from_row(
-    row: Row[Unpack[tuple[Any, ...]]], events: tuple[MessageEvent, ...] = ()
+    row: Row[*tuple[Any, ...]], events: tuple[MessageEvent, ...] = ()
 ) -> MessageRecord:
     """A MessageRecord from a row holding the messages columns (other columns are ignored)."""
     values = row._mapping
