@@ -21,15 +21,13 @@ import json
 import os
 import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from _gateway import start_gateway
 
-SMSGATE = Path(sys.executable).with_name("smsgate")
 BURST = int(os.environ.get("BENCH_E2E_BURST", "10000"))
 RATE = int(os.environ.get("BENCH_E2E_RATE", "500"))
 STEADY_SECONDS = int(os.environ.get("BENCH_E2E_SECONDS", "10"))
@@ -113,36 +111,6 @@ class Sender:
             self.pool.get_nowait()[1].close()
 
 
-def start_gateway(workdir: Path) -> tuple[subprocess.Popen[str], str, tuple[str, str]]:
-    env = {
-        **os.environ,
-        "SMSGATE_DATABASE_URL": f"sqlite:///{workdir / 'e2e.db'}",
-        "SMSGATE_WEBHOOK_ALLOW_PRIVATE": "1",
-        "SMSGATE_SIMULATOR_RECEIPT_DELAY": RECEIPT_DELAY,
-    }
-    process = subprocess.Popen(
-        [str(SMSGATE), "serve", "--sandbox", "--port", "0"],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    key_id = secret = url = ""
-    for line in process.stdout:
-        if "API key id:" in line:
-            key_id = line.split()[-1]
-        elif line.strip().startswith("secret:"):
-            secret = line.split()[-1]
-        elif line.startswith("smsgate listening on"):
-            url = line.split()[-1]
-        elif "Application startup complete" in line:
-            break
-    subprocess.Popen(["cat"], stdin=process.stdout, stdout=subprocess.DEVNULL)
-    return process, url, (key_id, secret)
-
-
 async def wait_all(receiver: Receiver, sent: dict[str, float], deadline: float) -> None:
     while time.monotonic() < deadline and not set(sent) <= set(receiver.delivered):
         receiver.arrived.clear()
@@ -214,7 +182,10 @@ async def main() -> None:
     server = await asyncio.start_server(receiver.serve, "127.0.0.1", 0)
     hook_url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hooks"
     with tempfile.TemporaryDirectory(prefix="smsgate-e2e-") as tmp:
-        process, url, auth = start_gateway(Path(tmp))
+        gateway = start_gateway(
+            Path(tmp), webhook_allow_private="1", simulator_receipt_delay=RECEIPT_DELAY
+        )
+        url, auth = gateway.url, (gateway.key_id, gateway.secret)
         try:
             async with httpx.AsyncClient(base_url=url, auth=auth) as api:
                 patched = await api.patch("/v1/account", json={"status_callback": hook_url})
@@ -229,8 +200,7 @@ async def main() -> None:
             print(f"webhooks received in all: {receiver.webhooks:,}")
             client.close()
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            gateway.stop()
             server.close()
             # The gateway's connections are gone; let their handlers see EOF and end.
             async with asyncio.timeout(10):

@@ -9,8 +9,8 @@ generator, so the client is not the bottleneck) at concurrency 64:
 It runs the gateway twice: as `make run` runs it (the dispatcher delivering every accepted
 message over SMPP to the simulator, which runs in the same process and so shares its CPU,
 receipts included), and as an API-only node (delivery off). After each run it counts the
-rows, so "accepted" means committed. Then bench/smpp_throughput.py measures one SMPP bind.
-Figures only; no pass/fail.
+rows, so "accepted" means committed. Then bench/smpp_throughput.py measures one SMPP bind,
+and bench/e2e.py the time from API call to `delivered` webhook. Figures only; no pass/fail.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from _gateway import start_gateway
+
 HERE = Path(__file__).resolve().parent
-SMSGATE = Path(sys.executable).with_name("smsgate")
 CONNECTIONS = 64
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
 RESULT = re.compile(r"RESULT (.*)")
@@ -54,42 +54,6 @@ def ensure_wrk() -> str:
     if not found:
         sys.exit("make bench needs wrk: install it (apt-get install wrk) and run again.")
     return found
-
-
-def start_gateway(workdir: Path, **env: str) -> tuple[subprocess.Popen[str], str, str, str]:
-    environ = {
-        **os.environ,
-        "SMSGATE_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
-        **env,
-    }
-    process = subprocess.Popen(
-        [str(SMSGATE), "serve", "--sandbox", "--port", "0"],
-        cwd=workdir,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    key_id = secret = url = ""
-    deadline = time.monotonic() + 30
-    for line in process.stdout:
-        if "API key id:" in line:
-            key_id = line.split()[-1]
-        elif line.strip().startswith("secret:"):
-            secret = line.split()[-1]
-        elif line.startswith("smsgate listening on"):
-            url = line.split()[-1]
-        elif "Application startup complete" in line:
-            break
-        if time.monotonic() > deadline:
-            break
-    if not (key_id and secret and url):
-        process.kill()
-        sys.exit("the gateway did not start; run `smsgate serve --sandbox` to see why")
-    # Keep draining its output so a full pipe never blocks the server.
-    subprocess.Popen(["cat"], stdin=process.stdout, stdout=subprocess.DEVNULL)
-    return process, url, key_id, secret
 
 
 def wrk(binary: str, url: str, script: str, seconds: int, env: dict[str, str]) -> Figures:
@@ -124,7 +88,8 @@ def peak_rss_mib(pid: int) -> float:
 def run(label: str, binary: str, **gateway_env: str) -> None:
     with tempfile.TemporaryDirectory(prefix="smsgate-bench-") as tmp:
         workdir = Path(tmp)
-        process, url, key_id, secret = start_gateway(workdir, **gateway_env)
+        gateway = start_gateway(workdir, **gateway_env)
+        url, key_id, secret = gateway.url, gateway.key_id, gateway.secret
         try:
             env = {
                 "SMSGATE_AUTH": base64.b64encode(f"{key_id}:{secret}".encode()).decode(),
@@ -136,10 +101,9 @@ def run(label: str, binary: str, **gateway_env: str) -> None:
             with sqlite3.connect(workdir / "bench.db") as db:
                 before = db.execute("SELECT count(*) FROM messages").fetchone()[0]
             send = wrk(binary, f"{url}/v1/messages", "send.lua", DURATION, env)
-            rss = peak_rss_mib(process.pid)
+            rss = peak_rss_mib(gateway.process.pid)
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            gateway.stop()
         with sqlite3.connect(workdir / "bench.db") as db:
             stored = db.execute("SELECT count(*) FROM messages").fetchone()[0] - before
             sent = db.execute(
@@ -166,10 +130,11 @@ def main() -> None:
         f"Python {sys.version.split()[0]}"
     )
     run("all-in-one, as `make run` starts it (API + dispatcher + simulator)", binary)
-    run("API-only node (SMSGATE_DELIVERY_ENABLED=0)", binary, SMSGATE_DELIVERY_ENABLED="0")
-    smpp = HERE / "smpp_throughput.py"
-    if smpp.exists():
-        subprocess.run([sys.executable, str(smpp)], check=True)
+    run("API-only node (SMSGATE_DELIVERY_ENABLED=0)", binary, delivery_enabled="0")
+    print("\n## one SMPP bind to the simulator (bench/smpp_throughput.py)")
+    subprocess.run([sys.executable, str(HERE / "smpp_throughput.py")], check=True)
+    print()
+    subprocess.run([sys.executable, str(HERE / "e2e.py")], check=True)
 
 
 if __name__ == "__main__":

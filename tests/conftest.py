@@ -3,9 +3,13 @@ a real SQLite file, with accounts and keys made through the store."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -299,3 +303,32 @@ def webhook_sink() -> Iterator[WebhookSink]:
     sink = WebhookSink().start()
     yield sink
     sink.stop()
+
+
+@contextlib.contextmanager
+def killed_gateway(**settings: str) -> Iterator[str]:
+    """`smsgate serve` in its own process, with SMSGATE_* `settings`; yields its URL and
+    kills it with SIGKILL afterwards, as a crash would."""
+    env = {**os.environ, **{f"SMSGATE_{k.upper()}": v for k, v in settings.items()}}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smsgate.cli", "serve", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        base_url = ""
+        for line in process.stdout:
+            if line.startswith("smsgate listening on"):
+                base_url = line.split()[-1]
+            if "Application startup complete" in line:
+                break
+        assert base_url, "the gateway did not start"
+        yield base_url
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        if process.stdout:
+            process.stdout.close()

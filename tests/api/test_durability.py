@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import RECIPIENT, SENDER, RunningGateway, make_settings, wait_for
+from tests.conftest import (
+    RECIPIENT,
+    SENDER,
+    RunningGateway,
+    killed_gateway,
+    make_settings,
+    wait_for,
+)
 
 
 def test_message_accepted_before_sigkill_is_dispatched_after_restart(
@@ -24,27 +27,7 @@ def test_message_accepted_before_sigkill_is_dispatched_after_restart(
     setup.database.dispose()
 
     # An API-only gateway in its own process: it accepts but never dispatches.
-    env = {
-        **os.environ,
-        "SMSGATE_DATABASE_URL": database_url,
-        "SMSGATE_DELIVERY_ENABLED": "0",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smsgate.cli", "serve", "--port", "0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        base_url = ""
-        for line in process.stdout:
-            if line.startswith("smsgate listening on"):
-                base_url = line.split()[-1]
-            if "Application startup complete" in line:
-                break
-        assert base_url, "the gateway did not start"
+    with killed_gateway(database_url=database_url, delivery_enabled="0") as base_url:
         response = httpx.post(
             f"{base_url}/v1/messages",
             json={"to": RECIPIENT, "from": SENDER, "body": "survive"},
@@ -52,11 +35,6 @@ def test_message_accepted_before_sigkill_is_dispatched_after_restart(
         )
         assert response.status_code == 201
         message_id = response.json()["id"]
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
 
     restarted = start_gateway()
     with restarted.client(credentials) as http:

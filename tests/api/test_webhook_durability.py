@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +16,7 @@ from tests.conftest import (
     SENDER,
     RunningGateway,
     WebhookSink,
+    killed_gateway,
     make_settings,
     wait_for,
 )
@@ -37,44 +34,25 @@ def test_webhooks_written_before_sigkill_are_sent_after_restart(
     setup.database.dispose()
 
     # A gateway that delivers messages but never sends webhooks: the outbox fills up.
-    env = {
-        **os.environ,
-        "SMSGATE_DATABASE_URL": database_url,
-        "SMSGATE_WEBHOOK_ENABLED": "0",
-        "SMSGATE_WEBHOOK_ALLOW_PRIVATE": "1",
-        "SMSGATE_SIMULATOR_RECEIPT_DELAY": "0",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smsgate.cli", "serve", "--port", "0"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        base_url = ""
-        for line in process.stdout:
-            if line.startswith("smsgate listening on"):
-                base_url = line.split()[-1]
-            if "Application startup complete" in line:
-                break
-        with httpx.Client(base_url=base_url, auth=credentials.auth) as http:
-            message_id = http.post(
-                "/v1/messages",
-                json={
-                    "to": RECIPIENT,
-                    "from": SENDER,
-                    "body": "survive",
-                    "status_callback": webhook_sink.url,
-                },
-            ).json()["id"]
-            wait_for(lambda: http.get(f"/v1/messages/{message_id}").json()["status"] == "delivered")
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
+    with (
+        killed_gateway(
+            database_url=database_url,
+            webhook_enabled="0",
+            webhook_allow_private="1",
+            simulator_receipt_delay="0",
+        ) as base_url,
+        httpx.Client(base_url=base_url, auth=credentials.auth) as http,
+    ):
+        message_id = http.post(
+            "/v1/messages",
+            json={
+                "to": RECIPIENT,
+                "from": SENDER,
+                "body": "survive",
+                "status_callback": webhook_sink.url,
+            },
+        ).json()["id"]
+        wait_for(lambda: http.get(f"/v1/messages/{message_id}").json()["status"] == "delivered")
     assert webhook_sink.received == []
 
     start_gateway(webhook_allow_private="1")

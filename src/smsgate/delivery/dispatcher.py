@@ -1,9 +1,8 @@
 """The dispatcher: claims due messages under a lease, submits them, records what happened.
 
-One loop claims as many messages as there are free slots (`max_in_flight`) and starts one
-task per message in its TaskGroup; each task submits through the message's connector and
-queues its outcome with the writer. The loop sleeps until woken (a message was accepted, a
-slot freed) or the poll interval passes (retries and leases come due on their own).
+A ClaimLoop claims as many messages as there are free slots (`max_in_flight`) and starts
+one task per message; each task submits through the message's connector and queues its
+outcome with the writer.
 
 An attempt whose outcome is unknown (the submit timed out) is left alone: the message
 keeps its lease and is claimed again only when the lease expires, so a message is never
@@ -18,6 +17,7 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from smsgate.claims import ClaimLoop
 from smsgate.config import DeliverySettings
 from smsgate.delivery.backoff import RetryPolicy
 from smsgate.delivery.connector import Connector
@@ -45,45 +45,23 @@ class Dispatcher:
         self._settings = settings
         self._policy = RetryPolicy(settings.retry_base, settings.retry_max)
         self._rng = rng or random.Random()
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._in_flight = 0
+        self._loop: ClaimLoop[ClaimedMessage] = ClaimLoop(
+            max_in_flight=settings.max_in_flight,
+            poll_interval=settings.poll_interval,
+            batch=settings.claim_batch,
+        )
+        self.wake = self._loop.wake
+        self.stop = self._loop.stop
         self.submitted = 0
 
-    def wake(self) -> None:
-        """Look for due messages now rather than at the next poll."""
-        self._wake.set()
-
-    def stop(self) -> None:
-        """Claim nothing more; `run` returns once in-flight submits are done."""
-        self._stopping = True
-        self._wake.set()
-
     async def run(self) -> None:
-        settings = self._settings
-        async with asyncio.TaskGroup() as tasks:
-            while not self._stopping:
-                self._wake.clear()
-                free = settings.max_in_flight - self._in_flight
-                claimed: list[ClaimedMessage] = []
-                if free > 0:
-                    claimed = await self._writer.submit(
-                        ClaimDue(
-                            datetime.now(UTC),
-                            timedelta(seconds=settings.lease_seconds),
-                            min(free, settings.claim_batch),
-                        )
-                    )
-                for message in claimed:
-                    self._in_flight += 1
-                    tasks.create_task(self._deliver(message))
-                if len(claimed) == settings.claim_batch:
-                    continue
-                try:
-                    async with asyncio.timeout(settings.poll_interval):
-                        await self._wake.wait()
-                except TimeoutError:
-                    pass
+        """Claim and deliver until `stop()`; returns once in-flight submits are done."""
+        lease = timedelta(seconds=self._settings.lease_seconds)
+
+        async def claim(wanted: int) -> list[ClaimedMessage]:
+            return await self._writer.submit(ClaimDue(datetime.now(UTC), lease, wanted))
+
+        await self._loop.run(claim, self._deliver)
 
     async def _deliver(self, message: ClaimedMessage) -> None:
         try:
@@ -93,9 +71,6 @@ class Dispatcher:
         except StoreError:
             # The lease stays; the message is claimed again when it expires.
             log.exception("could not record the outcome of %s", message.id)
-        finally:
-            self._in_flight -= 1
-            self._wake.set()
 
     async def _attempt(self, message: ClaimedMessage) -> RecordOutcome | None:
         try:

@@ -10,7 +10,6 @@ Before each attempt the URL's host is resolved and refused if any address is not
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import time
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from smsgate.cache import TTLCache
+from smsgate.claims import ClaimLoop
 from smsgate.config import WebhookSettings
 from smsgate.delivery.backoff import RetryPolicy
 from smsgate.errors import StoreError
@@ -76,48 +76,33 @@ class WebhookSender:
         self._settings = settings
         self._policy = RetryPolicy(settings.retry_base, settings.retry_max)
         self._rng = rng or random.Random()
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._in_flight = 0
+        self._loop: ClaimLoop[DueWebhook] = ClaimLoop(
+            max_in_flight=settings.max_in_flight,
+            poll_interval=settings.poll_interval,
+            spacing=CLAIM_SPACING,
+        )
+        self.wake = self._loop.wake
+        self.stop = self._loop.stop
         self._secrets: TTLCache[str, list[str]] = TTLCache()
         self.delivered = 0
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
 
     async def run(self) -> None:
         settings = self._settings
         lease = timedelta(seconds=settings.lease_seconds)
-        async with (
-            httpx.AsyncClient(
-                follow_redirects=False,
-                timeout=settings.timeout,
-                limits=httpx.Limits(
-                    max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS
-                ),
-                headers={"user-agent": "smsgate-webhooks/1", "content-type": "application/json"},
-            ) as client,
-            asyncio.TaskGroup() as tasks,
-        ):
-            while not self._stopping:
-                self._wake.clear()
-                free = settings.max_in_flight - self._in_flight
-                due: list[DueWebhook] = []
-                if free > 0:
-                    due = await self._writer.submit(ClaimWebhooks(datetime.now(UTC), lease, free))
-                for webhook in due:
-                    self._in_flight += 1
-                    tasks.create_task(self._deliver(client, webhook))
-                try:
-                    async with asyncio.timeout(settings.poll_interval):
-                        await self._wake.wait()
-                except TimeoutError:
-                    pass
-                await asyncio.sleep(CLAIM_SPACING)
+        async with httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=settings.timeout,
+            limits=httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS),
+            headers={"user-agent": "smsgate-webhooks/1", "content-type": "application/json"},
+        ) as client:
+
+            async def claim(wanted: int) -> list[DueWebhook]:
+                return await self._writer.submit(ClaimWebhooks(datetime.now(UTC), lease, wanted))
+
+            async def deliver(due: DueWebhook) -> None:
+                await self._deliver(client, due)
+
+            await self._loop.run(claim, deliver)
 
     async def _deliver(self, client: httpx.AsyncClient, due: DueWebhook) -> None:
         try:
@@ -125,9 +110,6 @@ class WebhookSender:
             await self._writer.submit(outcome)
         except StoreError:
             log.exception("could not record webhook %s; it is retried after its lease", due.id)
-        finally:
-            self._in_flight -= 1
-            self._wake.set()
 
     async def _load_secrets(self, due: DueWebhook) -> tuple[list[str], float]:
         # Through the writer: an account without a secret yet gets one made.
