@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import Connection, select
 from starlette.responses import Response
 
+from smsgate.api.problems import problem
 from smsgate.api.resources import timestamp
 from smsgate.api.services import ApiServices
 from smsgate.domain.phone import parse_destination
@@ -21,8 +22,8 @@ from smsgate.domain.submission import MAX_BODY_CHARACTERS
 from smsgate.errors import (
     BodyTooLongError,
     EmptyBodyError,
+    ErrorCode,
     FromNotOwnedError,
-    InvalidParameterError,
     ValidationError,
 )
 from smsgate.simulator import CONNECTOR_NAME as SANDBOX_CONNECTOR
@@ -87,10 +88,13 @@ def build_router(services: ApiServices, simulator: Simulator) -> APIRouter:
         try:
             statuses = await simulator.send_inbound(sender, parsed.to, parsed.body)
         except TimeoutError:
-            raise InvalidParameterError(
-                "No gateway session is bound to the simulator to take the message; try again.",
-                field=None,
-            ) from None
+            return problem(
+                503,
+                ErrorCode.UNREACHABLE,
+                "The simulator has no gateway bound",
+                "No gateway session is bound to the simulator to take the message; try again "
+                "in a moment.",
+            )
         body = {
             "from": sender,
             "to": parsed.to,
