@@ -31,7 +31,7 @@ from smsgate.simulator.smsc import Simulator, serve_simulator
 from smsgate.store import accounts as account_store
 from smsgate.store import numbers as number_store
 from smsgate.store.database import Database
-from smsgate.store.webhooks import rotate_signing_secret, signing_secrets
+from smsgate.store.signing_secrets import rotate_signing_secret, signing_secrets
 from smsgate.webhooks.forwarder import Forwarded, Forwarder
 from smsgate.webhooks.urls import check_webhook_url
 

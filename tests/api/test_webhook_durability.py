@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from standardwebhooks import Webhook
 
-from smsgate.store.webhooks import rotate_signing_secret, signing_secrets
+from smsgate.store.signing_secrets import rotate_signing_secret, signing_secrets
 from tests.conftest import (
     RECIPIENT,
     SENDER,

@@ -19,7 +19,8 @@ from smsgate.api.resources import timestamp
 from smsgate.api.services import ApiServices
 from smsgate.errors import ValidationError
 from smsgate.store import accounts as account_store
-from smsgate.store.webhooks import enable_url, signing_secrets
+from smsgate.store.signing_secrets import signing_secrets
+from smsgate.store.webhooks import enable_url
 from smsgate.store.writer import Call
 from smsgate.webhooks.urls import check_webhook_url
 

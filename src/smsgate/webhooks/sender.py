@@ -26,12 +26,8 @@ from smsgate.config import WebhookSettings
 from smsgate.delivery.backoff import RetryPolicy
 from smsgate.errors import StoreError
 from smsgate.store.database import Database
-from smsgate.store.webhooks import (
-    ClaimWebhooks,
-    DueWebhook,
-    RecordWebhookAttempt,
-    signing_secrets,
-)
+from smsgate.store.signing_secrets import signing_secrets
+from smsgate.store.webhooks import ClaimWebhooks, DueWebhook, RecordWebhookAttempt
 from smsgate.store.writer import Call, GroupCommitWriter
 from smsgate.webhooks.events import event_body
 from smsgate.webhooks.signing import signed_headers
