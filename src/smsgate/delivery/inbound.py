@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 
 from smsgate.domain.ids import AccountId, new_message_id
 from smsgate.domain.status import Direction, MessageStatus
+from smsgate.smpp.addresses import e164
 from smsgate.smpp.concat import Reassembler, decode_user_data, part_of
 from smsgate.smpp.pdu import DataSm, DeliverSm
 from smsgate.store.database import Database
@@ -23,14 +24,6 @@ from smsgate.store.schema import numbers
 from smsgate.store.writer import GroupCommitWriter
 
 log = logging.getLogger(__name__)
-_TON_INTERNATIONAL = 1  # SMPP 3.4 §5.2.5
-
-
-def e164(address: str, ton: int) -> str:
-    """An SMPP address as we write numbers: international ones get their '+'."""
-    if ton == _TON_INTERNATIONAL and address and not address.startswith("+"):
-        return "+" + address
-    return address
 
 
 class InboundSink:

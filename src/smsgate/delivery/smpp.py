@@ -41,6 +41,7 @@ from smsgate.smpp import (
     add_concat_udh,
     receipt_from_pdu,
 )
+from smsgate.smpp.addresses import TON_ALPHANUMERIC, TON_INTERNATIONAL
 from smsgate.smpp.esme import (
     BindError,
     BindMode,
@@ -101,9 +102,6 @@ STATUS_ERRORS: Final[dict[int, tuple[bool, ErrorCode]]] = {
     _S.ESME_RMISSINGOPTPARAM: (False, _E.INVALID_PARAMETER),
     _S.ESME_RINVOPTPARAMVAL: (False, _E.INVALID_PARAMETER),
 }
-
-_TON_ALPHANUMERIC: Final = 5  # SMPP 3.4 §5.2.5
-_TON_INTERNATIONAL: Final = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +315,7 @@ class SmppConnector:
             reference = next(self._references) & (0xFF if config.concatenation == "udh" else 0xFFFF)
         source_ton, source_npi, source = self._source(message.from_)
         destination = message.to
-        if config.dest_ton == _TON_INTERNATIONAL:
+        if config.dest_ton == TON_INTERNATIONAL:
             destination = destination.removeprefix("+")
         ids: list[str] = []
         for seqnum, payload in enumerate(payloads, 1):
@@ -392,8 +390,8 @@ class SmppConnector:
     def _source(self, sender: str) -> tuple[int, int, str]:
         config = self.config
         if not sender.removeprefix("+").isdigit():
-            return _TON_ALPHANUMERIC, 0, sender
-        if config.source_ton == _TON_INTERNATIONAL:
+            return TON_ALPHANUMERIC, 0, sender
+        if config.source_ton == TON_INTERNATIONAL:
             sender = sender.removeprefix("+")
         return config.source_ton, config.source_npi, sender
 

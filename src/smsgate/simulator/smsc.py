@@ -40,6 +40,7 @@ from smsgate.smpp import (
     add_concat_udh,
     receipt_to_pdu,
 )
+from smsgate.smpp.addresses import TON_INTERNATIONAL, address_of, e164
 from smsgate.smpp.concat import decode_user_data
 from smsgate.smpp.esme import SmppTimeouts
 from smsgate.smpp.smsc import BindRequest, SmscServer, SmscSession, SubmitAnswer
@@ -51,8 +52,6 @@ log = logging.getLogger("smsgate.simulator")
 DEFAULT_CREDENTIALS: Final[Mapping[str, str]] = {"smsgate": "secret"}
 RECEIPT_ATTEMPTS: Final = 5
 RECEIPT_PUMPS: Final = 4  # tasks sending receipts; each keeps a window in flight
-TON_INTERNATIONAL: Final = 1  # SMPP 3.4 §5.2.5
-TON_ALPHANUMERIC: Final = 5
 
 
 class SubmitRecord(NamedTuple):
@@ -78,27 +77,12 @@ class _PendingReceipt(NamedTuple):
     esme_addr: str  # destination_addr of the receipt: the original source
 
 
-def _e164(address: str, ton: int) -> str:
-    if ton == TON_INTERNATIONAL and address and not address.startswith("+"):
-        return "+" + address
-    return address
-
-
 def _preview(pdu: SubmitSm) -> str:
     """The receipt's text field: the first 20 characters (SMPP 3.4 Appendix B)."""
     user_data = pdu.short_message
     if pdu.esm_class & ESM_CLASS_UDHI and user_data:
         user_data = user_data[1 + user_data[0] :]
     return decode_user_data(user_data[:40], pdu.data_coding)[:20]
-
-
-def _address(number: str) -> tuple[int, str]:
-    """(TON, address) for a number we send: E.164 goes out international without "+"."""
-    if number.startswith("+"):
-        return TON_INTERNATIONAL, number[1:]
-    if number.isdigit():
-        return 0, number
-    return TON_ALPHANUMERIC, number
 
 
 class Simulator:
@@ -262,8 +246,8 @@ class Simulator:
         data_coding = 0 if encoded.encoding is Encoding.GSM7 else 8
         total = len(payloads)
         reference = next(self._refs) & 0xFF
-        source_ton, source = _address(from_)
-        dest_ton, destination = _address(to)
+        source_ton, source = address_of(from_)
+        dest_ton, destination = address_of(to)
         async with asyncio.timeout(self.timeouts.response):
             session = await self._server.wait_receiver(system_id)
         statuses = []
@@ -330,7 +314,7 @@ class Simulator:
         if self._slow or not self._running.is_set():
             # Recorded on arrival; the record gets its answer when there is one.
             index = len(self.submits)
-            destination = _e164(pdu.destination_addr, pdu.dest_addr_ton)
+            destination = e164(pdu.destination_addr, pdu.dest_addr_ton)
             system_id = session.system_id or ""
             self.submits.append(SubmitRecord(pdu, system_id, destination, at, None, None))
             self._notify()
@@ -348,7 +332,7 @@ class Simulator:
     def _answer(
         self, session: SmscSession, pdu: SubmitSm, at: float, index: int | None = None
     ) -> SubmitAnswer:
-        destination = _e164(pdu.destination_addr, pdu.dest_addr_ton)
+        destination = e164(pdu.destination_addr, pdu.dest_addr_ton)
         system_id = session.system_id or ""
         rule = match_rule(self.rules, destination)
         status = rule.status
@@ -364,7 +348,7 @@ class Simulator:
         if message_id is None:
             self._notify()
             return status
-        source = _e164(pdu.source_addr, pdu.source_addr_ton)
+        source = e164(pdu.source_addr, pdu.source_addr_ton)
         now = datetime.now(UTC)
         self._handsets.receive(
             sender=source,
