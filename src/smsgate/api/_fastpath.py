@@ -11,8 +11,10 @@ same problem+json answers as everywhere else.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
 
+import msgspec
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
@@ -66,7 +68,7 @@ class JSONBytesResponse(Response):
         self,
         content: bytes,
         status_code: int = 200,
-        headers: list[tuple[bytes, bytes]] = (),  # type: ignore[assignment]
+        headers: Sequence[tuple[bytes, bytes]] = (),
     ) -> None:
         self.status_code = status_code
         self.body = content
@@ -76,6 +78,18 @@ class JSONBytesResponse(Response):
             (b"content-length", str(len(content)).encode()),
             *headers,
         ]
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def json_response(
+    content: Any,
+    status_code: int = 200,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> JSONBytesResponse:
+    """`content` encoded with msgspec as the body of a JSON response."""
+    return JSONBytesResponse(_encoder.encode(content), status_code, headers)
 
 
 class FastPath:

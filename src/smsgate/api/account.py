@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import Connection
 from starlette.responses import Response
 
-from smsgate.api._fastpath import JSONBytesResponse, fast
+from smsgate.api._fastpath import JSONBytesResponse, fast, json_response
 from smsgate.api.resources import timestamp
 from smsgate.api.services import ApiServices
 from smsgate.errors import ValidationError
@@ -30,7 +30,6 @@ class AccountPatch(msgspec.Struct, forbid_unknown_fields=True):
 
 
 _patch_decoder = msgspec.json.Decoder(AccountPatch)
-_encoder = msgspec.json.Encoder()
 
 
 def build_router(services: ApiServices) -> APIRouter:
@@ -69,10 +68,7 @@ def build_router(services: ApiServices) -> APIRouter:
     @router.get("/account", summary="The account, its default status webhook and its secret")
     async def read_account(request: Request) -> Response:
         principal = await auth(request)
-        return Response(
-            _encoder.encode(await account_resource(principal.account_id)),
-            media_type="application/json",
-        )
+        return json_response(await account_resource(principal.account_id))
 
     @router.patch(
         "/account",
@@ -105,9 +101,6 @@ def build_router(services: ApiServices) -> APIRouter:
                 enable_url(connection, principal.account_id, url)
 
         await services.writer.submit(Call(write))
-        return Response(
-            _encoder.encode(await account_resource(principal.account_id)),
-            media_type="application/json",
-        )
+        return json_response(await account_resource(principal.account_id))
 
     return router

@@ -15,7 +15,7 @@ import msgspec
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from smsgate.api._fastpath import JSONBytesResponse, fast
+from smsgate.api._fastpath import fast, json_response
 from smsgate.api._ownership import NumberOwnership
 from smsgate.api.auth import Principal
 from smsgate.api.problems import problem
@@ -62,10 +62,6 @@ _FIELD_ERRORS: dict[str, type[ValidationError]] = {
     "body": EmptyBodyError,
 }
 MAX_IDEMPOTENCY_KEY = 255
-
-
-def _json(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(_encoder.encode(content), status, headers, "application/json")
 
 
 def _decode(request_body: bytes, content_type: str | None) -> SendRequest:
@@ -211,7 +207,7 @@ def build_router(services: ApiServices) -> APIRouter:
         resource["smart_encoding"] = smart_encoding_resource(
             result.encoded, enabled=result.smart_encoding
         )
-        return JSONBytesResponse(_encoder.encode(resource), 201, headers)
+        return json_response(resource, 201, headers)
 
     @router.post(
         "/preview",
@@ -225,7 +221,7 @@ def build_router(services: ApiServices) -> APIRouter:
             return parsed
         result = await plan(principal, parsed)
         encoded = result.encoded
-        return _json(
+        return json_response(
             {
                 "to": result.destination.e164,
                 "from": result.sender.value,
@@ -250,7 +246,7 @@ def build_router(services: ApiServices) -> APIRouter:
         record = await services.database.read(
             lambda c: get_message(c, principal.account_id, message_id)
         )
-        return _json(message_resource(record))
+        return json_response(message_resource(record))
 
     @router.get("", summary="List messages, newest first")
     async def index(
@@ -277,7 +273,7 @@ def build_router(services: ApiServices) -> APIRouter:
         records, next_cursor = await services.database.read(
             lambda c: list_messages(c, account_id, where, limit=limit, cursor=cursor)
         )
-        return _json(
+        return json_response(
             {
                 "messages": [message_resource(r) for r in records],
                 "next_cursor": next_cursor,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import Connection, select
 from starlette.responses import Response
 
+from smsgate.api._fastpath import json_response
 from smsgate.api.problems import problem
 from smsgate.api.resources import timestamp
 from smsgate.api.services import ApiServices
@@ -39,7 +40,6 @@ class InboundRequest(msgspec.Struct, forbid_unknown_fields=True, rename={"from_"
 
 
 _decoder = msgspec.json.Decoder(InboundRequest)
-_encoder = msgspec.json.Encoder()
 
 
 def build_router(services: ApiServices, simulator: Simulator) -> APIRouter:
@@ -101,7 +101,7 @@ def build_router(services: ApiServices, simulator: Simulator) -> APIRouter:
             "parts": len(statuses),
             "accepted": all(s == 0 for s in statuses),
         }
-        return Response(_encoder.encode(body), 202, media_type="application/json")
+        return json_response(body, 202)
 
     @router.get("/handsets/{number}", summary="What a virtual handset received from you")
     async def handset(number: str, request: Request) -> Response:
@@ -135,8 +135,6 @@ def build_router(services: ApiServices, simulator: Simulator) -> APIRouter:
             for message in received
             if message.message_ids and message.message_ids[0] in mine
         ]
-        return Response(
-            _encoder.encode({"number": number, "messages": texts}), media_type="application/json"
-        )
+        return json_response({"number": number, "messages": texts})
 
     return router

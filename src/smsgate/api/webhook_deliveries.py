@@ -5,17 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-import msgspec
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from smsgate.api._fastpath import json_response
 from smsgate.api.resources import timestamp
 from smsgate.api.services import ApiServices
 from smsgate.errors import NotFoundError
 from smsgate.store.messages import decode_cursor, encode_cursor
 from smsgate.store.webhooks import Redeliver, WebhookDelivery, list_deliveries
 
-_encoder = msgspec.json.Encoder()
 State = Literal["pending", "delivering", "delivered", "failed", "disabled"]
 
 
@@ -77,7 +76,7 @@ def build_router(services: ApiServices) -> APIRouter:
             "next_cursor": next_cursor,
             "has_more": next_cursor is not None,
         }
-        return Response(_encoder.encode(body), media_type="application/json")
+        return json_response(body)
 
     @router.post(
         "/{delivery_id}/redeliver",
@@ -91,8 +90,6 @@ def build_router(services: ApiServices) -> APIRouter:
         )
         if created is None:
             raise NotFoundError(f"No webhook delivery with id '{delivery_id}' in this account.")
-        return Response(
-            _encoder.encode(delivery_resource(created)), 202, media_type="application/json"
-        )
+        return json_response(delivery_resource(created), 202)
 
     return router
