@@ -28,7 +28,7 @@ from smsgate.store.schema import (
 )
 
 MESSAGE_STATUS = "message.status"
-Pending = ("pending", "delivering")
+_UNFINISHED = ("pending", "delivering")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +123,7 @@ class ClaimWebhooks:
             earlier.c.message_id == d.c.message_id,
             earlier.c.url == d.c.url,
             earlier.c.seq < d.c.seq,
-            earlier.c.state.in_(Pending),
+            earlier.c.state.in_(_UNFINISHED),
         )
         # The message and whether the endpoint is disabled come with the claim, so the
         # sender needs no read of its own per webhook.
