@@ -147,3 +147,20 @@ def test_private_urls_are_refused_unless_allowed(
         assert response.status_code == 400
         assert response.json()["field"] == "status_callback"
         assert http.get("/v1/account").json()["status_callback"] is None
+
+
+def test_a_redirect_is_a_failed_attempt_and_is_not_followed(
+    private_gateway: RunningGateway, acme: Credentials, webhook_sink: WebhookSink
+) -> None:
+    elsewhere = WebhookSink().start()
+    try:
+        webhook_sink.script = [(307, {"Location": elsewhere.url})]
+        with private_gateway.client(acme) as http:
+            message_id = send(http, status_callback=webhook_sink.url)
+            wait_for(lambda: webhook_sink.events(message_id)[-1:] == ["delivered"])
+            page = http.get("/v1/webhook-deliveries", params={"message_id": message_id}).json()
+        (redirected,) = [d for d in page["deliveries"] if len(d["log"]) == 2]
+        assert [a["status_code"] for a in redirected["log"]] == [307, 200]
+        assert elsewhere.received == []
+    finally:
+        elsewhere.stop()

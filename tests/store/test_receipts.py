@@ -309,3 +309,36 @@ def test_the_sink_counts_kept_and_unknown_receipts(
         ("other", "0042", "UNKNOWN"),
     }
     assert {row.candidate for row in kept if row.connector == "other"} >= {"0042", "42", "2a"}
+
+
+def test_a_batch_of_receipts_gives_what_one_at_a_time_gives(database: Database) -> None:
+    """Receipts that commit together still apply in order: duplicates, both parts of one
+    message, an unknown id and an early one, all in one batch."""
+    account_id, whole = sent_message(database, ("b1",))
+    _, multipart = sent_message(database, ("b2", "b3"))
+    _, failed = sent_message(database, ("b4",))
+    batch = [
+        receipt("b1", "DELIVRD"),
+        receipt("b1", "DELIVRD"),
+        receipt("b2", "DELIVRD"),
+        receipt("b4", "UNDELIV", "001"),
+        receipt("b3", "DELIVRD"),
+        receipt("b4", "DELIVRD"),
+        receipt("x" * 100, "DELIVRD"),
+        receipt("b9", "DELIVRD"),
+    ]
+    results = database.run_sync(lambda c: ApplyReceipt.run_batch(c, batch))
+    assert results == [
+        "applied",
+        "unchanged",
+        "pending",
+        "applied",
+        "applied",
+        "unchanged",
+        "unknown",
+        "kept",
+    ]
+    assert status_of(database, account_id, whole) == "delivered"
+    assert status_of(database, account_id, multipart) == "delivered"
+    assert status_of(database, account_id, failed) == "undelivered"
+    assert [row.carrier_id for row in database.run_sync(kept_rows)] == ["b9"]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, delete, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, select, update
 
 from smsgate.domain.receipt_ids import MAX_ID_LENGTH, IdFormat, candidate_ids
 from smsgate.domain.receipts import aggregate, receipt_outcome
@@ -58,108 +58,196 @@ class ApplyReceipt:
 
     @classmethod
     def run_batch(cls, connection: Connection, jobs: Sequence[ApplyReceipt]) -> list[Any]:
-        # In order, in the batch's transaction, without a savepoint each: receipts raise
-        # nothing of ours, and a database error reruns every job of the batch on its own.
-        return [job.run(connection) for job in jobs]
+        # A batch costs a fixed handful of statements, however many receipts it holds: at
+        # carrier rates a statement per receipt is what would hold the writer up. In order,
+        # in the batch's transaction, without a savepoint each: receipts raise nothing of
+        # ours, and a database error reruns every job of the batch on its own.
+        candidates = [candidate_ids(job.carrier_id, job.id_format) for job in jobs]
+        found = _segments_by_carrier_id(connection, jobs, candidates)
+        results: list[ReceiptResult | None] = [None] * len(jobs)
+        matched: list[tuple[int, SegmentReceipt]] = []
+        kept: list[dict[str, Any]] = []
+        for index, (job, ids) in enumerate(zip(jobs, candidates, strict=True)):
+            segment = next(
+                (found[job.connector, c] for c in ids if (job.connector, c) in found), None
+            )
+            if segment is not None:
+                message_id, part = segment
+                matched.append((index, SegmentReceipt(message_id, part, job.stat, job.err, job.at)))
+            elif len(job.carrier_id) > MAX_ID_LENGTH:
+                results[index] = "unknown"
+            else:
+                results[index] = "kept"
+                kept += job._kept_rows(ids)
+        applied = apply_to_segments(connection, [receipt for _, receipt in matched])
+        for (index, _), result in zip(matched, applied, strict=True):
+            results[index] = result
+        if kept:
+            connection.execute(early_receipts.insert(), kept)
+        return results
 
     def run(self, connection: Connection) -> ReceiptResult:
-        candidates = candidate_ids(self.carrier_id, self.id_format)
-        found = {
-            row.carrier_id: row
-            for row in connection.execute(
-                select(
-                    message_parts.c.message_id, message_parts.c.part, message_parts.c.carrier_id
-                ).where(
-                    message_parts.c.connector == self.connector,
-                    message_parts.c.carrier_id.in_(candidates),
-                )
-            )
-        }
-        part = next((found[c] for c in candidates if c in found), None)
-        if part is not None:
-            return apply_to_part(
-                connection, part.message_id, part.part, self.stat, self.err, self.at
-            )
-        if len(self.carrier_id) > MAX_ID_LENGTH:
-            return "unknown"
+        return self.run_batch(connection, [self])[0]  # type: ignore[no-any-return]
+
+    def _kept_rows(self, candidates: Sequence[str]) -> list[dict[str, Any]]:
         receipt = uuid.uuid4().hex
-        connection.execute(
-            early_receipts.insert(),
-            [
-                {
-                    "receipt": receipt,
-                    "connector": self.connector,
-                    "candidate": candidate,
-                    "rank": rank,
-                    "carrier_id": self.carrier_id,
-                    "stat": self.stat,
-                    "err": self.err,
-                    "received_at": self.at,
-                }
-                for rank, candidate in enumerate(candidates)
-            ],
-        )
-        return "kept"
+        return [
+            {
+                "receipt": receipt,
+                "connector": self.connector,
+                "candidate": candidate,
+                "rank": rank,
+                "carrier_id": self.carrier_id,
+                "stat": self.stat,
+                "err": self.err,
+                "received_at": self.at,
+            }
+            for rank, candidate in enumerate(candidates)
+        ]
 
 
-def apply_to_part(
-    connection: Connection, message_id: str, part: int, stat: str, err: str | None, at: datetime
-) -> ReceiptResult:
-    """Record segment `part`'s receipt and move its message on if its outcome is known.
+def _segments_by_carrier_id(
+    connection: Connection, jobs: Sequence[ApplyReceipt], candidates: Sequence[Sequence[str]]
+) -> dict[tuple[str, str], tuple[str, int]]:
+    """(connector, carrier id) -> (message id, part) for every candidate that has a segment."""
+    wanted: dict[str, set[str]] = {}
+    for job, ids in zip(jobs, candidates, strict=True):
+        wanted.setdefault(job.connector, set()).update(ids)
+    found: dict[tuple[str, str], tuple[str, int]] = {}
+    for connector, carrier_ids in wanted.items():
+        for row in connection.execute(
+            select(
+                message_parts.c.message_id, message_parts.c.part, message_parts.c.carrier_id
+            ).where(
+                message_parts.c.connector == connector, message_parts.c.carrier_id.in_(carrier_ids)
+            )
+        ):
+            found[connector, row.carrier_id] = (row.message_id, row.part)
+    return found
 
-    Returns "unchanged" when the segment already had a final receipt or the message has
-    moved past the outcome, "pending" while a segment still waits for its final receipt.
+
+@dataclass(frozen=True, slots=True)
+class SegmentReceipt:
+    """A receipt for segment `part` of `message_id`."""
+
+    message_id: str
+    part: int
+    stat: str
+    err: str | None
+    at: datetime
+
+
+def apply_to_segments(
+    connection: Connection, receipts: Sequence[SegmentReceipt]
+) -> list[ReceiptResult]:
+    """Record each segment's receipt, in order, and move its message on if the outcome of
+    the message is now known.
+
+    Per receipt: "unchanged" when the segment already had a final receipt or the message
+    has moved past the outcome, "pending" while a segment still waits for its final
+    receipt, "applied" when the message moved (with an event and its webhooks).
     """
-    current = connection.execute(
-        select(message_parts.c.stat, message_parts.c.err).where(
-            message_parts.c.message_id == message_id, message_parts.c.part == part
+    if not receipts:
+        return []
+    message_ids = {r.message_id for r in receipts}
+    segments: dict[str, dict[int, tuple[str | None, str | None]]] = {}
+    for row in connection.execute(
+        select(
+            message_parts.c.message_id,
+            message_parts.c.part,
+            message_parts.c.stat,
+            message_parts.c.err,
+        ).where(message_parts.c.message_id.in_(message_ids))
+    ):
+        segments.setdefault(row.message_id, {})[row.part] = (row.stat, row.err)
+    statuses = {
+        row.id: (row.status, row.attempt)
+        for row in connection.execute(
+            select(messages.c.id, messages.c.status, messages.c.attempt).where(
+                messages.c.id.in_(message_ids)
+            )
         )
-    ).one()
-    if receipt_outcome(current.stat, current.err) is not None:
-        return "unchanged"
-    connection.execute(
-        update(message_parts)
-        .where(message_parts.c.message_id == message_id, message_parts.c.part == part)
-        .values(stat=stat, err=err, updated_at=at)
-    )
-    parts = connection.execute(
-        select(message_parts.c.stat, message_parts.c.err).where(
-            message_parts.c.message_id == message_id
+    }
+    results: list[ReceiptResult] = []
+    segment_rows: list[dict[str, Any]] = []
+    message_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+    changes: list[StatusChange] = []
+    for receipt in receipts:
+        parts = segments[receipt.message_id]
+        if receipt_outcome(*parts[receipt.part]) is not None:
+            results.append("unchanged")
+            continue
+        parts[receipt.part] = (receipt.stat, receipt.err)
+        segment_rows.append(
+            {
+                "b_message_id": receipt.message_id,
+                "b_part": receipt.part,
+                "stat": receipt.stat,
+                "err": receipt.err,
+                "updated_at": receipt.at,
+            }
         )
-    ).all()
-    outcome = aggregate(receipt_outcome(p.stat, p.err) for p in parts)
-    if outcome is None:
-        return "pending"
-    status, attempt = connection.execute(
-        select(messages.c.status, messages.c.attempt).where(messages.c.id == message_id)
-    ).one()
-    if status == outcome.status or not can_transition(MessageStatus(status), outcome.status):
-        return "unchanged"
-    connection.execute(
-        update(messages)
-        .where(messages.c.id == message_id)
-        .values(
-            status=outcome.status,
-            error_code=outcome.error_code,
-            error_message=None if outcome.error_code is None else outcome.detail,
-            updated_at=at,
+        outcome = aggregate(receipt_outcome(stat, err) for stat, err in parts.values())
+        if outcome is None:
+            results.append("pending")
+            continue
+        status, attempt = statuses[receipt.message_id]
+        if status == outcome.status or not can_transition(MessageStatus(status), outcome.status):
+            results.append("unchanged")
+            continue
+        statuses[receipt.message_id] = (outcome.status, attempt)
+        message_rows.append(
+            {
+                "b_id": receipt.message_id,
+                "status": outcome.status,
+                "error_code": outcome.error_code,
+                "error_message": None if outcome.error_code is None else outcome.detail,
+                "updated_at": receipt.at,
+            }
         )
-    )
-    detail = f"{outcome.detail} (receipt: stat {stat}, err {err or '-'})"
-    connection.execute(
-        message_events.insert().values(
-            message_id=message_id,
-            status=outcome.status,
-            at=at,
-            attempt=attempt,
-            error_code=outcome.error_code,
-            detail=detail,
+        detail = f"{outcome.detail} (receipt: stat {receipt.stat}, err {receipt.err or '-'})"
+        event_rows.append(
+            {
+                "message_id": receipt.message_id,
+                "status": outcome.status,
+                "at": receipt.at,
+                "attempt": attempt,
+                "error_code": outcome.error_code,
+                "detail": detail,
+            }
         )
+        changes.append(
+            StatusChange(receipt.message_id, outcome.status, receipt.at, outcome.error_code, detail)
+        )
+        results.append("applied")
+    if segment_rows:
+        connection.execute(_UPDATE_SEGMENT, segment_rows)
+    if message_rows:
+        connection.execute(_UPDATE_MESSAGE, message_rows)
+        connection.execute(message_events.insert(), event_rows)
+        enqueue_status_webhooks(connection, changes)
+    return results
+
+
+_UPDATE_SEGMENT = (
+    update(message_parts)
+    .where(
+        message_parts.c.message_id == bindparam("b_message_id"),
+        message_parts.c.part == bindparam("b_part"),
     )
-    enqueue_status_webhooks(
-        connection, [StatusChange(message_id, outcome.status, at, outcome.error_code, detail)]
+    .values(stat=bindparam("stat"), err=bindparam("err"), updated_at=bindparam("updated_at"))
+)
+_UPDATE_MESSAGE = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("status"),
+        error_code=bindparam("error_code"),
+        error_message=bindparam("error_message"),
+        updated_at=bindparam("updated_at"),
     )
-    return "applied"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +289,13 @@ def apply_early_receipts(connection: Connection, parts: Sequence[RecordedPart]) 
             continue
         if row.receipt not in matches or row.rank < matches[row.receipt][0].rank:
             matches[row.receipt] = (row, part)
-    for row, part in sorted(matches.values(), key=lambda m: (m[0].received_at, m[0].seq)):
-        apply_to_part(connection, part.message_id, part.part, row.stat, row.err, part.at)
+    apply_to_segments(
+        connection,
+        [
+            SegmentReceipt(part.message_id, part.part, row.stat, row.err, part.at)
+            for row, part in sorted(matches.values(), key=lambda m: (m[0].received_at, m[0].seq))
+        ],
+    )
     if matches:
         connection.execute(delete(early_receipts).where(early_receipts.c.receipt.in_(matches)))
     return len(matches)
