@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -76,29 +76,38 @@ class ClaimDue:
 
     def run(self, connection: Connection) -> list[ClaimedMessage]:
         now = self.now
-        due = or_(
-            and_(messages.c.status == _S.QUEUED, messages.c.next_attempt_at <= now),
-            and_(messages.c.status == _S.SENDING, messages.c.lease_until < now),
+        columns = (
+            messages.c.id,
+            messages.c.account_id,
+            messages.c.to_number,
+            messages.c.from_sender,
+            messages.c.body,
+            messages.c.encoding,
+            messages.c.segments,
+            messages.c.is_test,
+            messages.c.attempt,
+            messages.c.expires_at,
+            messages.c.status,
         )
-        rows = connection.execute(
-            select(
-                messages.c.id,
-                messages.c.account_id,
-                messages.c.to_number,
-                messages.c.from_sender,
-                messages.c.body,
-                messages.c.encoding,
-                messages.c.segments,
-                messages.c.is_test,
-                messages.c.attempt,
-                messages.c.expires_at,
-                messages.c.status,
+
+        def claim(where: Any, limit: int, *order: Any) -> list[Any]:
+            query = select(*columns).where(where).order_by(*order).limit(limit)
+            return list(connection.execute(query.with_for_update(skip_locked=True)).all())
+
+        # Two queries, not one with OR: each then walks its index in order and stops at
+        # `limit`, where one query would sort the whole backlog on every claim.
+        rows = claim(
+            and_(messages.c.status == _S.SENDING, messages.c.lease_until < now),
+            self.limit,
+            messages.c.seq,
+        )
+        if len(rows) < self.limit:
+            rows += claim(
+                and_(messages.c.status == _S.QUEUED, messages.c.next_attempt_at <= now),
+                self.limit - len(rows),
+                messages.c.next_attempt_at,
+                messages.c.seq,
             )
-            .where(due)
-            .order_by(messages.c.seq)
-            .limit(self.limit)
-            .with_for_update(skip_locked=True)
-        ).all()
         claimed: list[ClaimedMessage] = []
         events: list[dict[str, Any]] = []
         expired: list[str] = []

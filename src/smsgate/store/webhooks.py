@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, bindparam, exists, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, select, update
 from sqlalchemy.orm import aliased
 
 from smsgate.domain.ids import new_webhook_delivery_id
@@ -115,10 +115,6 @@ class ClaimWebhooks:
     def run(self, connection: Connection) -> list[DueWebhook]:
         d = webhook_deliveries
         earlier = aliased(webhook_deliveries)
-        due = or_(
-            and_(d.c.state == "pending", d.c.next_attempt_at <= self.now),
-            and_(d.c.state == "delivering", d.c.lease_until < self.now),
-        )
         blocked = exists().where(
             earlier.c.message_id == d.c.message_id,
             earlier.c.url == d.c.url,
@@ -128,7 +124,7 @@ class ClaimWebhooks:
         # The message and whether the endpoint is disabled come with the claim, so the
         # sender needs no read of its own per webhook.
         off = disabled_webhook_urls
-        rows = connection.execute(
+        query = (
             select(
                 *(column.label(f"wh_{column.name}") for column in d.c),
                 messages,
@@ -136,11 +132,23 @@ class ClaimWebhooks:
             )
             .join(messages, messages.c.id == d.c.message_id)
             .outerjoin(off, and_(off.c.account_id == d.c.account_id, off.c.url == d.c.url))
-            .where(due, ~blocked)
-            .order_by(d.c.seq)
-            .limit(self.limit)
             .with_for_update(skip_locked=True, of=d)
-        ).all()
+        )
+        # Expired leases first, then due deliveries in the order of the due index: two
+        # queries, so that each stops at `limit` instead of sorting the whole backlog.
+        rows = list(
+            connection.execute(
+                query.where(d.c.state == "delivering", d.c.lease_until < self.now, ~blocked)
+                .order_by(d.c.seq)
+                .limit(self.limit)
+            ).all()
+        )
+        if len(rows) < self.limit:
+            rows += connection.execute(
+                query.where(d.c.state == "pending", d.c.next_attempt_at <= self.now, ~blocked)
+                .order_by(d.c.next_attempt_at, d.c.seq)
+                .limit(self.limit - len(rows))
+            ).all()
         if not rows:
             return []
         connection.execute(
