@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
-from smsgate_client import Client, RetryPolicy
 
+from smsgate_client import Client, RetryPolicy
 from tests.conftest import SENDER, Credentials, RunningGateway
 
 # Fast retries for tests: the policy's shape is what is tested, not its default waits.

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+
 from smsgate_client import (
     AsyncClient,
     AuthenticationError,
@@ -16,7 +17,6 @@ from smsgate_client import (
     Message,
     NotFoundError,
 )
-
 from tests.client.conftest import FAST
 from tests.conftest import RECIPIENT, SENDER, Credentials, RunningGateway, WebhookSink, wait_for
 
@@ -42,7 +42,8 @@ def test_get_follows_the_message_to_delivered_with_its_history(sdk: Client) -> N
     assert delivered.id == sent.id
     assert [e.status for e in delivered.events][:1] == ["queued"]
     assert delivered.events[-1].status == "delivered"
-    assert delivered.created_at is not None and delivered.created_at.tzinfo is not None
+    assert delivered.created_at is not None
+    assert delivered.created_at.tzinfo is not None
 
 
 def test_list_pages_by_itself_newest_first(sdk: Client) -> None:
@@ -67,7 +68,7 @@ def test_each_send_without_a_key_is_a_new_message(sdk: Client) -> None:
 
 
 def test_preview_sends_nothing(sdk: Client) -> None:
-    preview = sdk.messages.preview(RECIPIENT, "It’s “smart”")
+    preview = sdk.messages.preview(RECIPIENT, "It\u2019s \u201csmart\u201d")
     assert preview.encoding == "GSM-7"
     assert preview.body == 'It\'s "smart"'
     assert preview.segments == len(preview.parts) == 1
@@ -101,9 +102,11 @@ def test_no_sender_at_all_is_refused_before_sending(gateway: RunningGateway) -> 
 def test_wrong_secret_is_an_authentication_error(
     gateway: RunningGateway, account: Credentials
 ) -> None:
-    with Client(account.key_id, "wrong", base_url=gateway.base_url, environ={}) as client:
-        with pytest.raises(AuthenticationError) as caught:
-            client.whoami()
+    with (
+        Client(account.key_id, "wrong", base_url=gateway.base_url, environ={}) as client,
+        pytest.raises(AuthenticationError) as caught,
+    ):
+        client.whoami()
     assert caught.value.status == 401
 
 
@@ -122,7 +125,8 @@ def test_whoami_and_account(sdk: Client, account: Credentials) -> None:
     assert (me.account_id, me.key_id, me.mode) == (account.account_id, account.key_id, "test")
     details = sdk.account.get()
     assert details.id == account.account_id
-    assert details.webhook_secret is not None and details.webhook_secret.startswith("whsec_")
+    assert details.webhook_secret is not None
+    assert details.webhook_secret.startswith("whsec_")
 
 
 def test_webhook_deliveries_are_listed_with_their_attempts(
@@ -135,7 +139,8 @@ def test_webhook_deliveries_are_listed_with_their_attempts(
                  if d.status == "delivered"]
     )  # fmt: skip
     assert all(d.message_id == sent.id and d.url == url for d in deliveries)
-    assert deliveries[0].log and deliveries[0].log[-1].status_code == 200
+    assert deliveries[0].log
+    assert deliveries[0].log[-1].status_code == 200
 
 
 def test_credentials_and_url_come_from_the_environment(

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from smsgate_client import (
     APIConnectionError,
     APITimeoutError,
@@ -22,7 +23,6 @@ from smsgate_client import (
     ServerError,
 )
 from smsgate_client._retry import retry_after_seconds
-
 from tests.client.conftest import FAST, FaultServer, Step, problem
 from tests.conftest import RECIPIENT, SENDER, Credentials, RunningGateway
 
@@ -60,7 +60,8 @@ def test_429_with_retry_after_then_success_sends_one_message(
     assert time.monotonic() - started >= 1.0, "Retry-After was not honoured"
     assert [m["id"] for m in stored(gateway, account)] == [message.id]
     sent_keys = keys(faults)
-    assert len(sent_keys) == 2 and sent_keys[0] == sent_keys[1]
+    assert len(sent_keys) == 2
+    assert sent_keys[0] == sent_keys[1]
 
 
 def test_503_twice_then_success_sends_one_message(
@@ -70,7 +71,8 @@ def test_503_twice_then_success_sends_one_message(
     with client_for(faults.url, account) as client:
         message = client.messages.send(RECIPIENT, "after two 503s")
     assert [m["id"] for m in stored(gateway, account)] == [message.id]
-    assert len(set(keys(faults))) == 1 and len(keys(faults)) == 3
+    assert len(set(keys(faults))) == 1
+    assert len(keys(faults)) == 3
 
 
 def test_a_lost_answer_is_retried_without_sending_twice(
@@ -98,9 +100,11 @@ def test_timeouts_past_the_cap_are_an_api_timeout_error(
 ) -> None:
     faults.script = [Step(forward=True, delay=1.0)] * 2
     policy = RetryPolicy(max_attempts=2, backoff_base=0.01)
-    with client_for(faults.url, account, timeout=0.2, retry=policy) as client:
-        with pytest.raises(APITimeoutError) as caught:
-            client.whoami()
+    with (
+        client_for(faults.url, account, timeout=0.2, retry=policy) as client,
+        pytest.raises(APITimeoutError) as caught,
+    ):
+        client.whoami()
     assert isinstance(caught.value.__cause__, httpx.TimeoutException)
     assert len(faults.seen) == 2
 
@@ -122,9 +126,11 @@ def test_connection_refused_is_an_api_connection_error_after_the_cap(
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}"
     transport = CountingTransport()
-    with client_for(url, account, transport=transport) as client:
-        with pytest.raises(APIConnectionError) as caught:
-            client.messages.send(RECIPIENT, "nobody listens")
+    with (
+        client_for(url, account, transport=transport) as client,
+        pytest.raises(APIConnectionError) as caught,
+    ):
+        client.messages.send(RECIPIENT, "nobody listens")
     assert not isinstance(caught.value, APITimeoutError)
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
     assert url in str(caught.value)
@@ -135,9 +141,8 @@ def test_429_past_the_cap_is_a_rate_limit_error_with_retry_after(
     faults: FaultServer, gateway: RunningGateway, account: Credentials
 ) -> None:
     faults.script = [Step(429, {"Retry-After": "0"}, problem(429, 20429, "Slow down."))] * 4
-    with client_for(faults.url, account) as client:
-        with pytest.raises(RateLimitError) as caught:
-            client.messages.send(RECIPIENT, "never")
+    with client_for(faults.url, account) as client, pytest.raises(RateLimitError) as caught:
+        client.messages.send(RECIPIENT, "never")
     assert caught.value.retry_after == 0
     assert caught.value.code == 20429
     assert stored(gateway, account) == []
@@ -147,9 +152,8 @@ def test_a_write_that_is_not_replay_safe_is_not_retried_after_a_5xx(
     faults: FaultServer, account: Credentials
 ) -> None:
     faults.script = [Step(503, body=problem(503, 20500, "busy"))]
-    with client_for(faults.url, account) as client:
-        with pytest.raises(ServerError):
-            client.numbers.create("+15005550010")
+    with client_for(faults.url, account) as client, pytest.raises(ServerError):
+        client.numbers.create("+15005550010")
     assert len(faults.seen) == 1
 
 
@@ -157,9 +161,8 @@ def test_retry_after_too_long_for_the_budget_gives_up_at_once(
     faults: FaultServer, account: Credentials
 ) -> None:
     faults.script = [Step(429, {"Retry-After": "3600"}, problem(429, 20429, "Later."))]
-    with client_for(faults.url, account) as client:
-        with pytest.raises(RateLimitError) as caught:
-            client.whoami()
+    with client_for(faults.url, account) as client, pytest.raises(RateLimitError) as caught:
+        client.whoami()
     assert caught.value.retry_after == 3600
     assert len(faults.seen) == 1
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from smsgate_client import Client, WebhookVerificationError, webhooks
 from standardwebhooks import Webhook
 
 from smsgate.webhooks.signing import signed_headers
+from smsgate_client import Client, WebhookVerificationError, webhooks
 from tests.conftest import RECIPIENT, WebhookSink, wait_for
 
 SECRET = "whsec_" + base64.b64encode(b"a secret of thirty-two bytes!!!!").decode()
