@@ -135,11 +135,7 @@ def error_for_status(
         return RateLimitError(message, retry_after=retry_after, **kwargs)
     if code == OPTED_OUT:
         return OptedOutError(message, **kwargs)
-    cls: type[SmsgateError]
-    if status >= 500:
-        cls = ServerError
-    else:
-        cls = _BY_STATUS.get(status, InvalidRequestError if status < 500 else SmsgateError)
+    cls = ServerError if status >= 500 else _BY_STATUS.get(status, InvalidRequestError)
     return cls(message, **kwargs)
 
 
