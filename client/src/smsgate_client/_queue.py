@@ -256,13 +256,21 @@ class OutboundQueue:
                 if wait > 0:
                     self._stop.wait(wait)
                     continue
-                job = self._claim(connection)
+                self._wake.clear()  # before the claim: an enqueue from now on wakes us
+                try:
+                    job = self._claim(connection)
+                    if job is not None:
+                        self._bucket.take()
+                        self._attempt(connection, *job)
+                except sqlite3.OperationalError:
+                    # Locked past the busy timeout, disk full…: a leased row is sent again
+                    # (with its key) once its lease passes, so going on loses nothing.
+                    log.exception("the queue file %s failed us; trying again", self.path)
+                    self._stop.wait(self._poll)
+                    continue
                 if job is None:
                     self._wake.wait(self._poll)
-                    self._wake.clear()
                     continue
-                self._bucket.take()
-                self._attempt(connection, *job)
                 with self._progress:
                     self._progress.notify_all()
         finally:
