@@ -61,6 +61,19 @@ def test_an_explicit_idempotency_key_gives_back_the_same_message(sdk: Client) ->
     assert [m.id for m in sdk.messages.list()] == [first.id]
 
 
+def test_send_options_reach_the_gateway(sdk: Client, webhook_sink: WebhookSink) -> None:
+    message = sdk.messages.send(
+        RECIPIENT,
+        "Its \u201cquoted\u201d",
+        validity_period=600,
+        smart_encoding=False,
+        status_callback=webhook_sink.url,
+    )
+    stored = sdk.messages.get(message.id)
+    assert (stored.validity_period, stored.status_callback) == (600, webhook_sink.url)
+    assert stored.encoding == "UCS-2"
+
+
 def test_each_send_without_a_key_is_a_new_message(sdk: Client) -> None:
     first = sdk.messages.send(RECIPIENT, "same text")
     second = sdk.messages.send(RECIPIENT, "same text")

@@ -78,7 +78,7 @@ def test_opt_outs_add_list_remove_and_sending_is_refused(sdk: Client) -> None:
 def test_opt_outs_import_and_export_round_trip(sdk: Client) -> None:
     result = sdk.opt_outs.import_([RECIPIENT, ("+14155552672", None), {"phone": "not a phone"}])
     assert (result.imported, result.existing) == (2, 0)
-    assert [r.row for r in result.rejected] == [3]
+    assert [r.phone for r in result.rejected] == ["not a phone"]
 
     exported = sdk.opt_outs.export()
     assert exported.splitlines()[0] == "phone,number,source,created_at"
@@ -90,7 +90,7 @@ def test_opt_outs_import_and_export_round_trip(sdk: Client) -> None:
 
 def test_a_scheduled_message_can_be_cancelled(sdk: Client) -> None:
     send_at = datetime.now(UTC) + timedelta(hours=1)
-    scheduled = sdk.messages.send(RECIPIENT, "later", send_at=send_at, validity_period=600)
+    scheduled = sdk.messages.send(RECIPIENT, "later", send_at=send_at)
     assert scheduled.status == "scheduled"
     assert scheduled.send_at is not None
     assert abs((scheduled.send_at - send_at).total_seconds()) < 1

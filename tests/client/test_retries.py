@@ -3,6 +3,7 @@ answers 429 or 503, loses the gateway's answer, or stalls; a closed port refuses
 
 from __future__ import annotations
 
+import asyncio
 import random
 import socket
 import time
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from smsgate_client import (
     APIConnectionError,
     APITimeoutError,
+    AsyncClient,
     Client,
     RateLimitError,
     RetryPolicy,
@@ -71,6 +73,27 @@ def test_503_twice_then_success_sends_one_message(
     with client_for(faults.url, account) as client:
         message = client.messages.send(RECIPIENT, "after two 503s")
     assert [m["id"] for m in stored(gateway, account)] == [message.id]
+    assert len(set(keys(faults))) == 1
+    assert len(keys(faults)) == 3
+
+
+def test_the_async_client_retries_alike(
+    faults: FaultServer, gateway: RunningGateway, account: Credentials
+) -> None:
+    faults.script = [
+        Step(503, body=problem(503, 20500, "busy")),
+        Step(429, {"Retry-After": "0"}, problem(429, 20429, "Slow down.")),
+    ]
+
+    async def send() -> str:
+        async with AsyncClient(
+            account.key_id, account.secret, base_url=faults.url, default_from=SENDER,
+            retry=FAST, environ={},
+        ) as client:  # fmt: skip
+            return (await client.messages.send(RECIPIENT, "async, third try")).id
+
+    message_id = asyncio.run(send())
+    assert [m["id"] for m in stored(gateway, account)] == [message_id]
     assert len(set(keys(faults))) == 1
     assert len(keys(faults)) == 3
 
