@@ -316,7 +316,9 @@ class WhoAmI:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> WhoAmI:
-        return cls(str(data.get("account_id", "")), str(data.get("key_id", "")), str(data["mode"]))
+        return cls(
+            str(data.get("account_id", "")), str(data.get("key_id", "")), str(data.get("mode", ""))
+        )
 
 
 @dataclass(frozen=True, slots=True)
