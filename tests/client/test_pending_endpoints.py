@@ -5,9 +5,11 @@ gateway once those branches are merged."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from smsgate import bulk
 from smsgate_client import (
     Client,
     ConflictError,
@@ -15,7 +17,7 @@ from smsgate_client import (
     NotFoundError,
     OptedOutError,
 )
-from tests.conftest import RECIPIENT, Credentials, RunningGateway
+from tests.conftest import RECIPIENT, SENDER, Credentials, RunningGateway
 
 pytestmark = pytest.mark.skip(reason="endpoint lands with issue 5/6; enabled at merge")
 
@@ -112,3 +114,15 @@ def test_usage_counts_the_days_messages(sdk: Client, account: Credentials) -> No
     rows = sdk.usage.get(today - timedelta(days=1), today)
     assert sum(r.messages for r in rows) == 1
     assert rows[0].country == "US"
+
+
+def test_bulk_sending_skips_an_opted_out_recipient_with_the_gateways_reason(
+    sdk: Client, tmp_path: Path
+) -> None:
+    sdk.opt_outs.add("+14155552672")
+    path = tmp_path / "recipients.csv"
+    path.write_text("to,name\n+14155552671,Ann\n+14155552672,Bob\n")
+    results = bulk.send_all(sdk, bulk.read_plan(path, "Hi {name}"), from_=SENDER, region=None)
+    assert [r.status for r in results] == ["sent", "skipped"]
+    assert results[1].code == 21610
+    assert results[1].reason
