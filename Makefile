@@ -12,12 +12,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# pyproject.toml takes the SDK (client/) from this checkout; the second step makes that copy
+# editable, so a change under client/ needs no reinstall.
+$(VENV)/.installed: pyproject.toml client/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --no-deps -e ./client
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml client/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-deps -e ./client
 	@touch $@ $(VENV)/.installed
 
 ## run: start the gateway on SQLite with the simulator, print a key and a curl line
@@ -29,8 +33,8 @@ test: $(VENV)/.installed-test lint
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src client tests bench
+	$(BIN)/ruff format --check src client tests bench
 	$(BIN)/mypy
 
 ## bench: throughput and latency figures (installs wrk with apt-get if missing)

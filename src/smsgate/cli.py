@@ -20,8 +20,11 @@ import typer
 import uvicorn
 import uvloop
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+import smsgate_client
+from smsgate import bulk
 from smsgate.app import build_gateway, create_app
 from smsgate.config import Settings, load_settings
 from smsgate.domain.phone import parse_destination
@@ -156,42 +159,143 @@ def _sqlite_path(url: str) -> Path | None:
 
 @app.command()
 def send(
-    to: Annotated[str, typer.Option(help="Destination, E.164 (+14155552671)")],
-    body: Annotated[str, typer.Option(help="The text")],
     from_: Annotated[str, typer.Option("--from", help="A number of yours or a sender ID")],
+    to: Annotated[str | None, typer.Option(help="Destination, E.164 (+14155552671)")] = None,
+    body: Annotated[str | None, typer.Option(help="The text")] = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Send to every row: a 'to' (or 'phone') column, and fields"),
+    ] = None,
+    body_template: Annotated[
+        str | None, typer.Option(help="With --csv: the text, with {column} fields")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option(help="With --csv: country of numbers written without +")
+    ] = None,
+    idempotency_prefix: Annotated[
+        str | None,
+        typer.Option(
+            help="With --csv: keys PREFIX-<line>, so running it again sends nothing twice"
+        ),
+    ] = None,
     url: Annotated[
         str, typer.Option(envvar="SMSGATE_URL", help="Gateway URL")
     ] = "http://127.0.0.1:8080",
     key_id: Annotated[str, typer.Option(envvar="SMSGATE_KEY_ID", help="API key id (SK…)")] = "",
     secret: Annotated[str, typer.Option(envvar="SMSGATE_SECRET", help="API key secret")] = "",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the message as JSON")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON")] = False,
 ) -> None:
-    """Send one message through a running gateway."""
+    """Send one message (--to, --body), or one per row of a CSV file (--csv, --body-template)."""
     if not key_id or not secret:
         fail("give --key-id and --secret (or set SMSGATE_KEY_ID and SMSGATE_SECRET).")
+    if csv_file is None:
+        if to is None or body is None:
+            fail("give --to and --body, or --csv and --body-template.")
+        if body_template is not None:
+            fail("--body-template goes with --csv; for one message give --body.")
+        with sdk_client(url, key_id, secret) as client:
+            _send_one(client, url, to, body, from_, as_json)
+        return
+    if to is not None or body is not None:
+        fail("--csv sends to the file's rows: leave out --to and --body, use --body-template.")
+    if body_template is None:
+        fail("--csv needs --body-template, e.g. --body-template 'Hi {name}, …'.")
+    plan = guarded(lambda: bulk.read_plan(csv_file, body_template))
+    with sdk_client(url, key_id, secret) as client:
+        _send_bulk(client, url, plan, from_, region, idempotency_prefix, as_json)
+
+
+def sdk_client(url: str, key_id: str, secret: str) -> smsgate_client.Client:
+    return smsgate_client.Client(key_id, secret, base_url=url, environ={})
+
+
+def _sdk_failure(exc: smsgate_client.SmsgateError, url: str) -> NoReturn:
+    if isinstance(exc, smsgate_client.APIConnectionError):
+        cause = exc.__cause__ or exc
+        fail(f"cannot reach the gateway at {url}: {cause}. Is `smsgate serve` running?")
+    fail(f"{exc.detail} (code {exc.code})" if exc.code else exc.detail)
+
+
+def _send_one(
+    client: smsgate_client.Client, url: str, to: str, body: str, from_: str, as_json: bool
+) -> None:
     try:
-        response = httpx.post(
-            f"{url.rstrip('/')}/v1/messages",
-            json={"to": to, "from": from_, "body": body},
-            auth=(key_id, secret),
-            timeout=30,
-        )
-    except httpx.HTTPError as exc:
-        fail(f"cannot reach the gateway at {url}: {exc}. Is `smsgate serve` running?")
-    try:
-        payload = response.json()
-    except ValueError:
-        fail(f"the gateway answered {response.status_code} without JSON.")
-    if response.status_code >= 400:
-        fail(f"{payload.get('detail', payload)} (code {payload.get('code')})")
+        message = client.messages.send(to, body, from_=from_)
+    except smsgate_client.SmsgateError as exc:
+        _sdk_failure(exc, url)
     if as_json:
-        print(json.dumps(payload))
+        print(json.dumps(dict(message.raw)))
     else:
         out.print(
-            f"{payload['id']} {payload['status']}: {payload['segments']} segment(s), "
-            f"{payload['encoding']}, {payload['price']} {payload['price_unit']}",
+            f"{message.id} {message.status}: {message.segments} segment(s), "
+            f"{message.encoding}, {message.price} {message.price_unit}",
             highlight=False,
         )
+
+
+def _send_bulk(
+    client: smsgate_client.Client,
+    url: str,
+    plan: bulk.BulkPlan,
+    from_: str,
+    region: str | None,
+    idempotency_prefix: str | None,
+    as_json: bool,
+) -> None:
+    results: list[bulk.RowResult] = []
+    progress = Progress(
+        TextColumn("sending"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeRemainingColumn(),
+        console=err,
+    )
+    with progress:
+        task = progress.add_task("send", total=len(plan.recipients), counts="")
+
+        def record(result: bulk.RowResult) -> None:
+            results.append(result)
+            counts = bulk.summary(results)
+            progress.update(
+                task,
+                advance=1,
+                counts=f"{counts['sent']} sent, {counts['skipped']} skipped, "
+                f"{counts['failed']} failed",
+            )
+
+        try:
+            bulk.send_all(
+                client,
+                plan,
+                from_=from_,
+                region=region,
+                idempotency_prefix=idempotency_prefix,
+                on_result=record,
+            )
+        except smsgate_client.SmsgateError as exc:
+            progress.stop()
+            _print_bulk_summary(results, as_json)
+            _sdk_failure(exc, url)
+    _print_bulk_summary(results, as_json)
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+def _print_bulk_summary(results: list[bulk.RowResult], as_json: bool) -> None:
+    report = bulk.summary(results)
+    if as_json:
+        print(json.dumps(report))
+        return
+    problems = [r for r in results if r.status != "sent"]
+    if problems:
+        table = Table("line", "to", "outcome", "reason", title="Not sent")
+        for r in problems:
+            table.add_row(str(r.row), r.to, r.status, r.reason or "")
+        out.print(table)
+    totals = Table("sent", "skipped", "failed", "total", title="Summary")
+    totals.add_row(*(str(report[k]) for k in ("sent", "skipped", "failed", "total")))
+    out.print(totals)
 
 
 @accounts_app.command("create")
