@@ -82,6 +82,7 @@ def build_gateway(settings: Settings) -> Gateway:
         )
     dispatcher = Dispatcher(writer, routes.route, settings.delivery)
     webhooks = WebhookSender(writer, database, settings.webhook)
+    writer.on_commit(webhooks.wake)
     return Gateway(
         settings,
         database,

@@ -1,11 +1,9 @@
 """The loop both the dispatcher and the webhook sender run: claim due work, work on it.
 
 It claims as many items as there are free slots, starts one task per item in its own
-TaskGroup (so every task has an owner), and sleeps until woken (new work committed, or a
-slot freed while work was left waiting) or the poll interval passes (retries and leases
-come due on their own). A claim that fills every slot it asked for is followed at once by
-another. Items claimed elsewhere (handed over by the transaction that made them) join
-the same slots through `adopt`.
+TaskGroup (so every task has an owner), and sleeps until woken (new work committed, a
+slot freed) or the poll interval passes (retries and leases come due on their own). A
+claim that fills every slot it asked for is followed at once by another.
 """
 
 from __future__ import annotations
@@ -34,33 +32,11 @@ class ClaimLoop(Generic[T]):
         self._spacing = spacing
         self._wake = asyncio.Event()
         self._stopping = False
-        self._tasks: asyncio.TaskGroup | None = None
-        # Set while work may be waiting for a slot: a freed slot then calls for a claim.
-        self._waiting = False
         self.in_flight = 0
 
     def wake(self) -> None:
         """Claim now rather than at the next poll."""
         self._wake.set()
-
-    @property
-    def room(self) -> int:
-        """Free slots; 0 while stopping."""
-        return 0 if self._stopping or self._tasks is None else self._max_in_flight - self.in_flight
-
-    def adopt(self, items: list[T], handle: Callable[[T], Awaitable[None]]) -> list[T]:
-        """Work on items claimed elsewhere, in slots of this loop. Returns those it could
-        not take (stopping, or not running yet): their leases bring them back later."""
-        if self._stopping or self._tasks is None:
-            return items
-        for item in items:
-            self.in_flight += 1
-            self._tasks.create_task(self._handle(handle, item))
-        return []
-
-    def note_waiting(self) -> None:
-        """Work was left for lack of a slot: claim it when one frees."""
-        self._waiting = True
 
     def stop(self) -> None:
         """Claim nothing more; `run` returns once the items in hand are done."""
@@ -73,41 +49,27 @@ class ClaimLoop(Generic[T]):
         handle: Callable[[T], Awaitable[None]],
     ) -> None:
         """Until stopped: `claim(n)` up to n items, then `handle` each in its own task."""
-        try:
-            async with asyncio.TaskGroup() as tasks:
-                self._tasks = tasks
-                await self._claim_until_stopped(tasks, claim, handle)
-        finally:
-            self._tasks = None
-
-    async def _claim_until_stopped(
-        self,
-        tasks: asyncio.TaskGroup,
-        claim: Callable[[int], Awaitable[list[T]]],
-        handle: Callable[[T], Awaitable[None]],
-    ) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            wanted = min(self._max_in_flight - self.in_flight, self._batch)
-            items = await claim(wanted) if wanted > 0 else []
-            for item in items:
-                self.in_flight += 1
-                tasks.create_task(self._handle(handle, item))
-            self._waiting = wanted == 0 or len(items) == wanted
-            if wanted > 0 and len(items) == wanted:
-                continue
-            try:
-                async with asyncio.timeout(self._poll_interval):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-            if self._spacing:
-                await asyncio.sleep(self._spacing)
+        async with asyncio.TaskGroup() as tasks:
+            while not self._stopping:
+                self._wake.clear()
+                wanted = min(self._max_in_flight - self.in_flight, self._batch)
+                items = await claim(wanted) if wanted > 0 else []
+                for item in items:
+                    self.in_flight += 1
+                    tasks.create_task(self._handle(handle, item))
+                if wanted > 0 and len(items) == wanted:
+                    continue
+                try:
+                    async with asyncio.timeout(self._poll_interval):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+                if self._spacing:
+                    await asyncio.sleep(self._spacing)
 
     async def _handle(self, handle: Callable[[T], Awaitable[None]], item: T) -> None:
         try:
             await handle(item)
         finally:
             self.in_flight -= 1
-            if self._waiting:
-                self._wake.set()
+            self._wake.set()

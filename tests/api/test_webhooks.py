@@ -164,18 +164,3 @@ def test_a_redirect_is_a_failed_attempt_and_is_not_followed(
         assert elsewhere.received == []
     finally:
         elsewhere.stop()
-
-
-def test_events_are_handed_to_the_sender_without_waiting_for_a_claim(
-    start_gateway: Any, webhook_sink: WebhookSink
-) -> None:
-    """The transaction that queues an event (or finishes the one ahead of it) hands it
-    over: with claims a minute apart, every event still arrives within seconds."""
-    gateway = start_gateway(webhook_allow_private="1", webhook_poll_interval="60")
-    credentials = gateway.account("acme")
-    gateway.add_number(credentials, SENDER)
-    with gateway.client(credentials) as http:
-        first = send(http, status_callback=webhook_sink.url)
-        second = send(http, status_callback=webhook_sink.url)
-    for message_id in (first, second):
-        wait_for(lambda m=message_id: webhook_sink.events(m) == ["sending", "sent", "delivered"])

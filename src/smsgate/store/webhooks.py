@@ -4,11 +4,6 @@ A status change and its webhook row commit in one transaction, so a crash betwee
 cannot lose the webhook. The sender claims due rows under a lease, as the dispatcher does
 for messages, and holds back a message's later event for an endpoint while an earlier one
 for the same endpoint is still on its way: a receiver never sees `delivered` before `sent`.
-
-When the sender runs in the writer's process, the transaction that queues an event (or
-finishes the one ahead of it) also claims it and hands it over once committed
-(`hand_off`): no claim of its own, no wait for the next one. The lease is the same, so a
-crash before the POST leaves it to be claimed again.
 """
 
 from __future__ import annotations
@@ -16,9 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import partial
-from typing import Any, Literal, Protocol
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from sqlalchemy import Connection, and_, bindparam, exists, select, update
 from sqlalchemy.orm import aliased
@@ -32,12 +26,9 @@ from smsgate.store.schema import (
     webhook_attempts,
     webhook_deliveries,
 )
-from smsgate.store.writer import after_commit, context_of
 
 MESSAGE_STATUS = "message.status"
 _UNFINISHED = ("pending", "delivering")
-# The key under which the webhook sender offers itself in the writer's context.
-WEBHOOK_HANDOFF = "webhook_handoff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +86,6 @@ def enqueue_status_webhooks(connection: Connection, changes: Sequence[StatusChan
         )
     if rows:
         connection.execute(webhook_deliveries.insert(), rows)
-        hand_off(connection, {row["message_id"] for row in rows}, datetime.now(UTC))
     return len(rows)
 
 
@@ -121,8 +111,6 @@ class ClaimWebhooks:
     now: datetime
     lease: timedelta
     limit: int
-    # Only deliveries of these messages (a hand-off); all of them when None.
-    message_ids: frozenset[str] | None = None
 
     def run(self, connection: Connection) -> list[DueWebhook]:
         d = webhook_deliveries
@@ -146,8 +134,6 @@ class ClaimWebhooks:
             .outerjoin(off, and_(off.c.account_id == d.c.account_id, off.c.url == d.c.url))
             .with_for_update(skip_locked=True, of=d)
         )
-        if self.message_ids is not None:
-            query = query.where(d.c.message_id.in_(self.message_ids))
         # Expired leases first, then due deliveries in the order of the due index: two
         # queries, so that each stops at `limit` instead of sorting the whole backlog.
         rows = list(
@@ -192,43 +178,6 @@ class ClaimWebhooks:
         ]
 
 
-class Handoff(Protocol):
-    """What a webhook sender offers the writer (`WEBHOOK_HANDOFF` in its context)."""
-
-    lease: timedelta
-
-    def room(self) -> int:
-        """How many more deliveries it can start now."""
-        ...
-
-    def take(self, due: list[DueWebhook]) -> None:
-        """On the event loop, after the commit: deliver these."""
-        ...
-
-    def wake(self) -> None:
-        """Claim soon: deliveries were left for lack of room."""
-        ...
-
-
-def hand_off(connection: Connection, message_ids: set[str], now: datetime) -> None:
-    """Claim in this transaction the deliveries of these messages that are due and next in
-    line for their endpoint, and hand them to this process's sender once it commits.
-    Without a sender here (the CLI, another node's writer), they wait for a claim."""
-    handoff: Handoff | None = context_of(connection).get(WEBHOOK_HANDOFF)
-    if handoff is None or not message_ids:
-        return
-    room = min(handoff.room(), len(message_ids))
-    due = (
-        ClaimWebhooks(now, handoff.lease, room, frozenset(message_ids)).run(connection)
-        if room
-        else []
-    )
-    if due:
-        after_commit(connection, partial(handoff.take, due))
-    if room < len(message_ids):
-        after_commit(connection, handoff.wake)
-
-
 Outcome = Literal["delivered", "retry", "failed", "disabled"]
 
 
@@ -259,27 +208,19 @@ class RecordWebhookAttempt:
         # Only the holder of the current attempt moves the delivery on (its lease may have
         # expired and another attempt begun).
         current = {
-            row.id: (row.attempts, row.message_id)
+            row.id: row.attempts
             for row in connection.execute(
-                select(d.c.id, d.c.attempts, d.c.message_id).where(
+                select(d.c.id, d.c.attempts).where(
                     d.c.id.in_({job.delivery_id for job in jobs}), d.c.state == "delivering"
                 )
             )
         }
-        moved = [job for job in jobs if current.get(job.delivery_id, (None,))[0] == job.attempt]
+        moved = [job for job in jobs if current.pop(job.delivery_id, None) == job.attempt]
         if moved:
             connection.execute(_MOVE_DELIVERY, [job._move_values() for job in moved])
         for job in moved:
             if job.outcome == "disabled":
                 disable_url(connection, job.account_id, job.url, job.at)
-        # A finished delivery lets the next event of its message and endpoint go.
-        finished = [job for job in moved if job.outcome != "retry"]
-        if finished:
-            hand_off(
-                connection,
-                {current[job.delivery_id][1] for job in finished},
-                max(job.at for job in finished),
-            )
         moved_ids = {job.delivery_id for job in moved}
         return [job.delivery_id in moved_ids for job in jobs]
 
@@ -475,6 +416,5 @@ class Redeliver:
             )
         )
         enable_url(connection, row.account_id, row.url)
-        hand_off(connection, {row.message_id}, self.now)
         created = connection.execute(select(d).where(d.c.id == new_id)).one()
         return _delivery(created)

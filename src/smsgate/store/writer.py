@@ -8,10 +8,6 @@ how to run as a batch (`run_batch`) share statements (`executemany`).
 
 If the batch's transaction fails, each job is run again in a transaction of its own, so
 only the job at fault gets the error and no one else's write is lost or half-done.
-
-A job can ask for a callback on the event loop once its transaction has committed
-(`after_commit`), and find what the process put in the writer's `context` (`context_of`):
-that is how a status change hands its webhook straight to the sender.
 """
 
 from __future__ import annotations
@@ -60,23 +56,6 @@ class _Pending(Generic[T]):
 
 
 _STOP = object()
-_AFTER_COMMIT = "smsgate.after_commit"
-_CONTEXT = "smsgate.writer_context"
-
-
-def after_commit(connection: Connection, callback: Callable[[], None]) -> bool:
-    """Call `callback` on the event loop once this transaction has committed (never if it
-    rolls back). False, and nothing is called, outside the writer's transactions."""
-    callbacks: list[Callable[[], None]] | None = connection.info.get(_AFTER_COMMIT)
-    if callbacks is None:
-        return False
-    callbacks.append(callback)
-    return True
-
-
-def context_of(connection: Connection) -> dict[str, Any]:
-    """What the process gave the writer (`GroupCommitWriter.context`); empty elsewhere."""
-    return connection.info.get(_CONTEXT, {})  # type: ignore[no-any-return]
 
 
 class GroupCommitWriter:
@@ -93,7 +72,6 @@ class GroupCommitWriter:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.context: dict[str, Any] = {}
         self.batches = 0
         self.jobs = 0
 
@@ -125,7 +103,6 @@ class GroupCommitWriter:
     def _serve(self) -> None:
         with self._engine.connect() as connection:
             connection = connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-            connection.info[_CONTEXT] = self.context
             while True:
                 first = self._queue.get()
                 if first is _STOP:
@@ -146,13 +123,9 @@ class GroupCommitWriter:
                     return
 
     def _commit(self, connection: Connection, batch: list[_Pending[Any]]) -> None:
-        committed: list[Callable[[], None]] = []
         try:
-            callbacks: list[Callable[[], None]] = []
-            connection.info[_AFTER_COMMIT] = callbacks
             with connection.begin():
                 outcomes = _run(connection, batch)
-            committed += callbacks
         except Exception as exc:
             if connection.in_transaction():
                 connection.rollback()
@@ -162,27 +135,18 @@ class GroupCommitWriter:
                 # Rerun alone so the error reaches only the job that caused it.
                 outcomes = []
                 for pending in batch:
-                    self._commit_alone(connection, pending, outcomes, committed)
-        finally:
-            connection.info.pop(_AFTER_COMMIT, None)
+                    self._commit_alone(connection, pending, outcomes)
         self.batches += 1
         self.jobs += len(batch)
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(_resolve, batch, outcomes, [*committed, *self._listeners])
+        self._loop.call_soon_threadsafe(_resolve, batch, outcomes, self._listeners)
 
     def _commit_alone(
-        self,
-        connection: Connection,
-        pending: _Pending[Any],
-        outcomes: list[Any],
-        committed: list[Callable[[], None]],
+        self, connection: Connection, pending: _Pending[Any], outcomes: list[Any]
     ) -> None:
         try:
-            callbacks: list[Callable[[], None]] = []
-            connection.info[_AFTER_COMMIT] = callbacks
             with connection.begin():
                 outcomes.extend(_run(connection, [pending]))
-            committed += callbacks
         except Exception as exc:
             outcomes.append(_as_store_error(exc))
 
@@ -195,14 +159,11 @@ def _run(connection: Connection, batch: list[_Pending[Any]]) -> list[Any]:
         if run_batch is not None:
             outcomes.extend(run_batch(connection, [p.job for p in items]))
             continue
-        callbacks = connection.info[_AFTER_COMMIT]
         for pending in items:
-            registered = len(callbacks)
             try:
                 with connection.begin_nested() if len(batch) > 1 else _nullcontext():
                     outcomes.append(pending.job.run(connection))
             except SmsgateError as exc:
-                del callbacks[registered:]  # its savepoint rolled back what they were for
                 outcomes.append(exc)
     return outcomes
 

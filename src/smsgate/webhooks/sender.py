@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -33,12 +32,7 @@ from smsgate.delivery.backoff import RetryPolicy
 from smsgate.errors import StoreError
 from smsgate.store.database import Database
 from smsgate.store.signing_secrets import signing_secrets
-from smsgate.store.webhooks import (
-    WEBHOOK_HANDOFF,
-    ClaimWebhooks,
-    DueWebhook,
-    RecordWebhookAttempt,
-)
+from smsgate.store.webhooks import ClaimWebhooks, DueWebhook, RecordWebhookAttempt
 from smsgate.store.writer import Call, GroupCommitWriter
 from smsgate.webhooks.events import event_body
 from smsgate.webhooks.signing import signed_headers
@@ -111,11 +105,7 @@ class WebhookSender:
             async def deliver(due: DueWebhook) -> None:
                 await self._deliver(client, due)
 
-            self._writer.context[WEBHOOK_HANDOFF] = _Handoff(self._loop, deliver, lease)
-            try:
-                await self._loop.run(claim, deliver)
-            finally:
-                self._writer.context.pop(WEBHOOK_HANDOFF, None)
+            await self._loop.run(claim, deliver)
 
     async def _deliver(self, client: aiohttp.ClientSession, due: DueWebhook) -> None:
         try:
@@ -201,34 +191,6 @@ class WebhookSender:
             fields["error"] = f"{fields.get('error', '')} Gave up: retried for the maximum age."
             return outcome("failed", **fields)  # type: ignore[no-any-return]
         return outcome("retry", next_attempt_at=next_at, **fields)  # type: ignore[no-any-return]
-
-
-class _Handoff:
-    """The sender's side of `store.webhooks.hand_off`: deliveries claimed by the
-    transaction that queued them join the claim loop's slots."""
-
-    def __init__(
-        self,
-        loop: ClaimLoop[DueWebhook],
-        deliver: Callable[[DueWebhook], Awaitable[None]],
-        lease: timedelta,
-    ) -> None:
-        self._loop = loop
-        self._deliver = deliver
-        self.lease = lease
-
-    def room(self) -> int:
-        # Read on the writer's thread: a batch or two committed but not yet taken can
-        # put a few more than max_in_flight in flight for a moment, never unboundedly.
-        return self._loop.room
-
-    def take(self, due: list[DueWebhook]) -> None:
-        # Refused only while stopping: their leases bring them back.
-        self._loop.adopt(due, self._deliver)
-
-    def wake(self) -> None:
-        self._loop.note_waiting()
-        self._loop.wake()
 
 
 def _excerpt(content: bytes, charset: str | None) -> str:
