@@ -4,10 +4,10 @@ The load generator and the webhook receiver here speak HTTP/1.1 over raw asyncio
 on a 2-core machine a Python HTTP client and server would take more CPU than the gateway
 and measure themselves.
 
-Starts `smsgate serve --sandbox` on a fresh SQLite file (the simulator's receipts 0.1 s
-after each submit, a fast carrier), points the account's status
-webhook at a receiver in this process, and measures per message the time from sending the
-request to receiving its `delivered` webhook:
+Starts `smsgate serve` on a fresh SQLite file with `smsgate simulator` as its carrier, in a
+process of its own as a real carrier is (receipts 0.1 s after each submit, a fast
+carrier), points the account's status webhook at a receiver in this process, and measures
+per message the time from sending the request to receiving its `delivered` webhook:
 
 - a burst of 10,000 messages, sent at concurrency 64: messages per second end to end;
 - a steady 500 messages per second for 10 s: latency p50/p99.
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _gateway import start_gateway
+from _gateway import SENDER, start_gateway_with_carrier
 
 BURST = int(os.environ.get("BENCH_E2E_BURST", "10000"))
 RATE = int(os.environ.get("BENCH_E2E_RATE", "500"))
@@ -90,7 +90,7 @@ class Sender:
             self.pool.put_nowait(await asyncio.open_connection(self.host, self.port))
 
     async def send(self, body: str, sent: dict[str, float]) -> None:
-        payload = json.dumps({"to": "+14155552671", "from": "+15005550006", "body": body}).encode()
+        payload = json.dumps({"to": "+14155552671", "from": SENDER, "body": body}).encode()
         reader, writer = await self.pool.get()
         started = time.monotonic()
         writer.write(self.head + str(len(payload)).encode() + b"\r\n\r\n" + payload)
@@ -182,9 +182,7 @@ async def main() -> None:
     server = await asyncio.start_server(receiver.serve, "127.0.0.1", 0)
     hook_url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hooks"
     with tempfile.TemporaryDirectory(prefix="smsgate-e2e-") as tmp:
-        gateway = start_gateway(
-            Path(tmp), webhook_allow_private="1", simulator_receipt_delay=RECEIPT_DELAY
-        )
+        gateway = start_gateway_with_carrier(Path(tmp), RECEIPT_DELAY, webhook_allow_private="1")
         url, auth = gateway.url, (gateway.key_id, gateway.secret)
         try:
             async with httpx.AsyncClient(base_url=url, auth=auth) as api:
