@@ -1,0 +1,116 @@
+"""Parts of concatenated inbound messages, held in the store until the message is whole.
+
+A part is committed before its deliver_sm is answered, so the carrier never resends one
+we lost and a restart between parts keeps every part that was acknowledged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import IntegrityError
+
+from smsgate.store.schema import inbound_parts
+
+
+@dataclass(frozen=True, slots=True)
+class PartGroup:
+    """The parts of one message: same link, same sender and recipient, same reference."""
+
+    connector: str
+    sender: str
+    recipient: str
+    reference: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPart:
+    seqnum: int
+    data_coding: int
+    payload: bytes
+    received_at: datetime
+
+
+def _of(group: PartGroup) -> list[object]:
+    c = inbound_parts.c
+    return [
+        c.connector == group.connector,
+        c.sender == group.sender,
+        c.recipient == group.recipient,
+        c.reference == group.reference,
+        c.total == group.total,
+    ]
+
+
+def add_part(
+    connection: Connection,
+    group: PartGroup,
+    *,
+    seqnum: int,
+    data_coding: int,
+    payload: bytes,
+    at: datetime,
+) -> bool:
+    """Keep one part. Returns False when that part is already kept (a resent PDU)."""
+    c = inbound_parts.c
+    duplicate = connection.execute(
+        select(c.seq).where(*_of(group), c.seqnum == seqnum)  # type: ignore[arg-type]
+    ).first()
+    if duplicate is not None:
+        return False
+    try:
+        with connection.begin_nested():
+            connection.execute(
+                inbound_parts.insert().values(
+                    connector=group.connector,
+                    sender=group.sender,
+                    recipient=group.recipient,
+                    reference=group.reference,
+                    total=group.total,
+                    seqnum=seqnum,
+                    data_coding=data_coding,
+                    payload=payload,
+                    received_at=at,
+                )
+            )
+    except IntegrityError:  # the same part, kept by another process a moment ago
+        return False
+    return True
+
+
+def count_parts(connection: Connection, group: PartGroup) -> int:
+    return int(
+        connection.execute(
+            select(func.count()).select_from(inbound_parts).where(*_of(group))  # type: ignore[arg-type]
+        ).scalar_one()
+    )
+
+
+def take_parts(connection: Connection, group: PartGroup) -> list[StoredPart]:
+    """The group's parts in part order, removed from the store (in the caller's transaction)."""
+    c = inbound_parts.c
+    rows = connection.execute(
+        select(c.seqnum, c.data_coding, c.payload, c.received_at)
+        .where(*_of(group))  # type: ignore[arg-type]
+        .order_by(c.seqnum)
+        .with_for_update()
+    ).all()
+    connection.execute(inbound_parts.delete().where(*_of(group)))  # type: ignore[arg-type]
+    return [StoredPart(r.seqnum, r.data_coding, bytes(r.payload), r.received_at) for r in rows]
+
+
+def stale_groups(connection: Connection, *, before: datetime, limit: int) -> list[PartGroup]:
+    """Groups still incomplete whose first part arrived before `before`, oldest first."""
+    c = inbound_parts.c
+    first = func.min(c.received_at)
+    rows = connection.execute(
+        select(c.connector, c.sender, c.recipient, c.reference, c.total)
+        .group_by(c.connector, c.sender, c.recipient, c.reference, c.total)
+        .having(first < before)
+        .order_by(first)
+        .limit(limit)
+    ).all()
+    return [PartGroup(r.connector, r.sender, r.recipient, r.reference, r.total) for r in rows]
