@@ -25,6 +25,7 @@ from smsgate.errors import (
     EmptyBodyError,
     ErrorCode,
     FromNotOwnedError,
+    InvalidParameterError,
     ValidationError,
 )
 from smsgate.simulator import CONNECTOR_NAME as SANDBOX_CONNECTOR
@@ -37,6 +38,10 @@ class InboundRequest(msgspec.Struct, forbid_unknown_fields=True, rename={"from_"
     from_: str
     to: str
     body: str
+    # Only these parts of a long text, in this order (a network reordering or losing parts).
+    parts: list[int] | None = None
+    # The concatenation reference (0-255), so the rest of a text can follow in a later call.
+    reference: int | None = None
 
 
 _decoder = msgspec.json.Decoder(InboundRequest)
@@ -85,8 +90,19 @@ def build_router(services: ApiServices, simulator: Simulator) -> APIRouter:
                 "numbers here.",
                 field="to",
             )
+        if parsed.reference is not None and not 0 <= parsed.reference <= 255:
+            raise InvalidParameterError(
+                f"reference is {parsed.reference}; give 0 to 255.", field="reference"
+            )
         try:
-            statuses = await simulator.send_inbound(sender, parsed.to, parsed.body)
+            statuses = await simulator.send_inbound(
+                sender, parsed.to, parsed.body, parts=parsed.parts, reference=parsed.reference
+            )
+        except ValueError as exc:
+            raise InvalidParameterError(
+                f"{exc}: name parts of the text by number, from 1 to its segment count.",
+                field="parts",
+            ) from None
         except TimeoutError:
             return problem(
                 503,

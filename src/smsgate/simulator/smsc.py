@@ -228,11 +228,21 @@ class Simulator:
         return self._handsets.inbox(number)
 
     async def send_inbound(
-        self, from_: str, to: str, body: str, *, system_id: str | None = None
+        self,
+        from_: str,
+        to: str,
+        body: str,
+        *,
+        system_id: str | None = None,
+        parts: Sequence[int] | None = None,
+        reference: int | None = None,
     ) -> tuple[int, ...]:
         """A handset `from_` texts `to`: deliver_sm (UDH-split if long) to a bound receiver.
 
         Waits up to `timeouts.response` for a receiver (bound with `system_id`, if given).
+        `parts` sends only those parts of a long text, in that order (a network that
+        reorders or loses parts); `reference` fixes the concatenation reference (0-255),
+        so the rest of the text can follow in a later call.
 
         Returns:
             The command_status of each part's deliver_sm_resp.
@@ -245,13 +255,18 @@ class Simulator:
         payloads = segment_payloads(encoded) or (b"",)
         data_coding = 0 if encoded.encoding is Encoding.GSM7 else 8
         total = len(payloads)
-        reference = next(self._refs) & 0xFF
+        if reference is None:
+            reference = next(self._refs) & 0xFF
+        wanted = list(range(1, total + 1)) if parts is None else list(parts)
+        if any(not 1 <= n <= total for n in wanted):
+            raise ValueError(f"parts {wanted} are not all within 1..{total}")
         source_ton, source = address_of(from_)
         dest_ton, destination = address_of(to)
         async with asyncio.timeout(self.timeouts.response):
             session = await self._server.wait_receiver(system_id)
         statuses = []
-        for seqnum, payload in enumerate(payloads, 1):
+        for seqnum in wanted:
+            payload = payloads[seqnum - 1]
             answer = await session.deliver(
                 DeliverSm(
                     sequence_number=session.next_sequence(),

@@ -95,9 +95,7 @@ def add_number(
     unknown = set(settings) - SETTABLE
     if unknown:
         raise ValueError(f"not number settings: {sorted(unknown)}")
-    number = Number(
-        new_number_id(), account_id, e164, inbound_url, datetime.now(UTC), **settings
-    )
+    number = Number(new_number_id(), account_id, e164, inbound_url, datetime.now(UTC), **settings)
     try:
         with connection.begin_nested():
             connection.execute(

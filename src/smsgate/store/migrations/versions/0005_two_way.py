@@ -70,9 +70,7 @@ def upgrade() -> None:
             ["account_id"], ["accounts.id"], name="fk_opt_outs_account_id_accounts"
         ),
     )
-    op.create_index(
-        "uq_opt_outs_entry", "opt_outs", ["account_id", "phone", "number"], unique=True
-    )
+    op.create_index("uq_opt_outs_entry", "opt_outs", ["account_id", "phone", "number"], unique=True)
     op.create_table(
         "opt_out_events",
         sa.Column("seq", Serial, autoincrement=True),
