@@ -104,6 +104,7 @@ class FlushStaleParts:
 
     def run(self, connection: Connection) -> list[InboundOutcome]:
         before = self.now - timedelta(seconds=self.policy.reassembly_timeout)
+        inbound_parts.forget_delivered(connection, before=before)
         return [
             _deliver_group(
                 connection, self.policy, group, group.connector in self.test_connectors, self.now
@@ -119,7 +120,7 @@ def _deliver_group(
     is_test: bool,
     at: datetime,
 ) -> InboundOutcome:
-    parts = inbound_parts.take_parts(connection, group)
+    parts = inbound_parts.take_parts(connection, group, at=at)
     payload, missing = join_parts({p.seqnum: p.payload for p in parts}, group.total)
     return _deliver(
         connection,

@@ -36,7 +36,7 @@ _SHORTENERS = (
     "adf.ly",
 )
 _SHORTENER = re.compile(
-    r"(?<![\w.-])(?:https?://)?(?:www\.)?("
+    r"(?<![\w.@/-])(?:https?://)?(?:www\.)?("
     + "|".join(re.escape(domain) for domain in _SHORTENERS)
     + r")(?![\w-]|\.\w)",
     re.IGNORECASE,

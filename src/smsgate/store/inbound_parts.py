@@ -1,7 +1,10 @@
 """Parts of concatenated inbound messages, held in the store until the message is whole.
 
 A part is committed before its deliver_sm is answered, so the carrier never resends one
-we lost and a restart between parts keeps every part that was acknowledged.
+we lost and a restart between parts keeps every part that was acknowledged. Once its
+message is delivered a part stays behind as a marker (its payload emptied) for as long as
+the reassembly timeout, so a part the carrier sends again (its deliver_sm_resp was lost)
+is recognised instead of starting a new, never-completed message.
 """
 
 from __future__ import annotations
@@ -82,23 +85,30 @@ def add_part(
 
 
 def count_parts(connection: Connection, group: PartGroup) -> int:
+    """How many parts of the group are waiting (not yet delivered)."""
     return int(
         connection.execute(
-            select(func.count()).select_from(inbound_parts).where(*_of(group))  # type: ignore[arg-type]
+            select(func.count())
+            .select_from(inbound_parts)
+            .where(*_of(group), inbound_parts.c.delivered_at.is_(None))  # type: ignore[arg-type]
         ).scalar_one()
     )
 
 
-def take_parts(connection: Connection, group: PartGroup) -> list[StoredPart]:
-    """The group's parts in part order, removed from the store (in the caller's transaction)."""
+def take_parts(connection: Connection, group: PartGroup, *, at: datetime) -> list[StoredPart]:
+    """The group's waiting parts in part order, marked delivered at `at` (in the caller's
+    transaction)."""
     c = inbound_parts.c
+    waiting = [*_of(group), c.delivered_at.is_(None)]
     rows = connection.execute(
         select(c.seqnum, c.data_coding, c.payload, c.received_at)
-        .where(*_of(group))  # type: ignore[arg-type]
+        .where(*waiting)  # type: ignore[arg-type]
         .order_by(c.seqnum)
         .with_for_update()
     ).all()
-    connection.execute(inbound_parts.delete().where(*_of(group)))  # type: ignore[arg-type]
+    connection.execute(
+        inbound_parts.update().where(*waiting).values(delivered_at=at, payload=b"")  # type: ignore[arg-type]
+    )
     return [StoredPart(r.seqnum, r.data_coding, bytes(r.payload), r.received_at) for r in rows]
 
 
@@ -108,9 +118,17 @@ def stale_groups(connection: Connection, *, before: datetime, limit: int) -> lis
     first = func.min(c.received_at)
     rows = connection.execute(
         select(c.connector, c.sender, c.recipient, c.reference, c.total)
+        .where(c.delivered_at.is_(None))
         .group_by(c.connector, c.sender, c.recipient, c.reference, c.total)
         .having(first < before)
         .order_by(first)
         .limit(limit)
     ).all()
     return [PartGroup(r.connector, r.sender, r.recipient, r.reference, r.total) for r in rows]
+
+
+def forget_delivered(connection: Connection, *, before: datetime) -> int:
+    """Drop the markers of parts delivered before `before`; returns how many."""
+    c = inbound_parts.c
+    result = connection.execute(inbound_parts.delete().where(c.delivered_at < before))
+    return int(result.rowcount)

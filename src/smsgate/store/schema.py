@@ -276,7 +276,7 @@ early_receipts = Table(
 
 # Parts of concatenated inbound messages, kept until the last one arrives (or the
 # reassembly timeout passes), so a restart between parts loses nothing. One row per part;
-# a duplicate part (a carrier's retry) hits the unique index and is ignored.
+# a repeated part (a carrier's retry) is recognised and ignored.
 inbound_parts = Table(
     "inbound_parts",
     metadata,
@@ -290,6 +290,9 @@ inbound_parts = Table(
     Column("data_coding", Integer, nullable=False),
     Column("payload", LargeBinary, nullable=False),
     Column("received_at", UTCDateTime, nullable=False, index=True),
+    # Set when its message was delivered: the row stays (payload emptied) until the
+    # reassembly timeout has passed, so a part the carrier sends again is known.
+    Column("delivered_at", UTCDateTime),
     Index(
         "uq_inbound_parts_part",
         "connector",

@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("data_coding", sa.Integer, nullable=False),
         sa.Column("payload", sa.LargeBinary, nullable=False),
         sa.Column("received_at", UTCDateTime, nullable=False),
+        sa.Column("delivered_at", UTCDateTime),
         sa.PrimaryKeyConstraint("seq", name="pk_inbound_parts"),
     )
     op.create_index("ix_inbound_parts_received_at", "inbound_parts", ["received_at"])
