@@ -39,7 +39,7 @@ def test_every_keyword_of_each_kind(text: str, keyword: Keyword) -> None:
         "   ",
         "!!!",
         "Thanks!",
-        "ＳＴＯＰ",
+        "\uff33\uff34\uff2f\uff30",  # fullwidth letters
         "stop2",
         "yes please",
         "helpme",

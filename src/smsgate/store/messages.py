@@ -158,6 +158,8 @@ class CreateMessage:
             "request_hash": self.request_hash,
             "created_at": r.created_at,
             "updated_at": r.updated_at,
+            "error_code": r.error_code,
+            "error_message": r.error_message,
             "keyword": r.keyword,
             "partial": r.partial,
         }
