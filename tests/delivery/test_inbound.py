@@ -22,6 +22,7 @@ from smsgate.domain.encoding import analyse, segment_payloads
 from smsgate.domain.ids import AccountId
 from smsgate.smpp.concat import Part
 from smsgate.store import accounts as account_store
+from smsgate.store import inbound_parts as inbound_parts_store
 from smsgate.store import numbers as number_store
 from smsgate.store import opt_outs
 from smsgate.store.database import Database
@@ -240,3 +241,28 @@ def test_stop_inside_a_sentence_is_an_ordinary_message(
     assert outcome.message is not None
     assert outcome.message.keyword is None
     assert outcome.reply is None
+
+
+def test_a_whole_message_left_waiting_is_delivered_by_the_sweep(
+    database: Database, account: AccountId
+) -> None:
+    # Two processes that each store one of the last parts at once can each see the other's
+    # as missing; the rows are then all there but nobody delivered them.
+    sender = next_handset()
+    now = datetime.now(UTC)
+    for seqnum, text in ((1, b"both "), (2, b"halves")):
+        database.run_sync(
+            lambda c, n=seqnum, t=text: inbound_parts_store.add_part(
+                c,
+                inbound_parts_store.PartGroup("sandbox", sender, NUMBER, 5, 2),
+                seqnum=n,
+                data_coding=0,
+                payload=t,
+                at=now,
+            )
+        )
+    (outcome,) = database.run_sync(
+        FlushStaleParts(policy(timeout=60), frozenset({"sandbox"}), now).run
+    )
+    assert outcome.message is not None
+    assert (outcome.message.body, outcome.message.partial) == ("both halves", False)

@@ -96,7 +96,8 @@ class ReceivePart:
 
 @dataclass(frozen=True, slots=True)
 class FlushStaleParts:
-    """Deliver what arrived of messages whose parts have waited past the timeout."""
+    """Deliver what arrived of messages whose parts have waited past the timeout (and
+    any message whose parts are all in but were left waiting by a race between processes)."""
 
     policy: InboundPolicy
     test_connectors: frozenset[str]

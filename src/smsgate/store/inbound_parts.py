@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from smsgate.store.schema import inbound_parts
@@ -113,14 +113,16 @@ def take_parts(connection: Connection, group: PartGroup, *, at: datetime) -> lis
 
 
 def stale_groups(connection: Connection, *, before: datetime, limit: int) -> list[PartGroup]:
-    """Groups still incomplete whose first part arrived before `before`, oldest first."""
+    """Waiting groups whose first part arrived before `before`, oldest first, and groups
+    that are whole but waiting (two processes each took one of the last parts at the same
+    time, and each saw the other's as not yet there)."""
     c = inbound_parts.c
     first = func.min(c.received_at)
     rows = connection.execute(
         select(c.connector, c.sender, c.recipient, c.reference, c.total)
         .where(c.delivered_at.is_(None))
         .group_by(c.connector, c.sender, c.recipient, c.reference, c.total)
-        .having(first < before)
+        .having(or_(first < before, func.count() >= c.total))
         .order_by(first)
         .limit(limit)
     ).all()
