@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import UTC, datetime, timedelta
 
@@ -18,15 +19,20 @@ from smsgate.delivery._inbound_jobs import (
     InboundPolicy,
     ReceivePart,
 )
+from smsgate.delivery.inbound import InboundSink
 from smsgate.domain.encoding import analyse, segment_payloads
 from smsgate.domain.ids import AccountId
+from smsgate.smpp.addresses import TON_INTERNATIONAL
 from smsgate.smpp.concat import Part
+from smsgate.smpp.pdu import DeliverSm
 from smsgate.store import accounts as account_store
 from smsgate.store import inbound_parts as inbound_parts_store
 from smsgate.store import numbers as number_store
 from smsgate.store import opt_outs
 from smsgate.store.database import Database
 from smsgate.store.schema import inbound_parts, messages, webhook_deliveries
+from smsgate.store.writer import GroupCommitWriter
+from tests.smpp.test_concat import wire_part
 
 NUMBER = "+15005550006"
 _handsets = itertools.count(2000)
@@ -266,3 +272,50 @@ def test_a_whole_message_left_waiting_is_delivered_by_the_sweep(
     )
     assert outcome.message is not None
     assert (outcome.message.body, outcome.message.partial) == ("both halves", False)
+
+
+@pytest.mark.parametrize("scheme", ["udh16", "sar"])
+def test_the_sink_joins_deliver_sm_parts_of_each_scheme(
+    database: Database, account: AccountId, scheme: str
+) -> None:
+    text = "Ünïcödé ✓ 👍 " * 12
+    payloads = segment_payloads(analyse(text, smart=False))
+    handset = next_handset()
+    replies: list[None] = []
+
+    def pdu(seqnum: int) -> DeliverSm:
+        payload = payloads[seqnum - 1]
+        short_message, esm_class, tlvs = wire_part(scheme, payload, 0x1234, len(payloads), seqnum)
+        return DeliverSm(
+            sequence_number=seqnum,
+            source_addr_ton=TON_INTERNATIONAL,
+            source_addr=handset.removeprefix("+"),
+            dest_addr_ton=TON_INTERNATIONAL,
+            destination_addr=NUMBER.removeprefix("+"),
+            esm_class=esm_class,
+            data_coding=8,
+            short_message=short_message,
+            tlvs=tlvs,
+        )
+
+    async def deliver_all() -> dict[str, int]:
+        writer = GroupCommitWriter(database.engine)
+        writer.start()
+        sink = InboundSink(
+            writer,
+            policy(),
+            test_connectors=frozenset({"sandbox"}),
+            on_reply=lambda: replies.append(None),
+        )
+        try:
+            for seqnum in reversed(range(1, len(payloads) + 1)):
+                await sink("sandbox", pdu(seqnum))
+        finally:
+            await writer.aclose()
+        return dict(sink.results)
+
+    assert asyncio.run(deliver_all()) == {"part": len(payloads) - 1, "stored": 1}
+    with database.engine.connect() as connection:
+        (row,) = connection.execute(select(messages).where(messages.c.from_sender == handset))
+    assert (row.body, row.encoding, row.segments) == (text, "UCS-2", len(payloads))
+    assert replies == []

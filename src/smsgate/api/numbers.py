@@ -187,8 +187,6 @@ def build_router(services: ApiServices) -> APIRouter:
             for name in ("inbound_url", "status_callback", "mps", "marketing")
             if getattr(body, name) is not UNSET
         }
-        if body.marketing is None:
-            raise InvalidParameterError("marketing is true or false.", field="marketing")
         if not isinstance(body.keyword_replies, UnsetType):
             changes.update(_reply_columns(body.keyword_replies))
         account_id: AccountId = principal.account_id
