@@ -233,3 +233,14 @@ def test_another_account_sees_no_inbound_or_conversation(
     with private_gateway.client(stranger) as other:
         assert inbound(other) == []
         assert other.get(f"/v1/conversations/{NUMBER}/{RECIPIENT}").status_code == 404
+
+
+def test_a_numbers_status_callback_gets_its_messages_status_webhooks(
+    http: httpx.Client, webhook_sink: WebhookSink
+) -> None:
+    number_id = http.get("/v1/numbers").json()["numbers"][0]["id"]
+    http.patch(f"/v1/numbers/{number_id}", json={"status_callback": webhook_sink.url})
+    sent = http.post("/v1/messages", json={"to": RECIPIENT, "from": NUMBER, "body": "Hi"})
+    message_id = sent.json()["id"]
+    wait_for(lambda: webhook_sink.events(message_id)[-1:] == ["delivered"])
+    assert webhook_sink.events(message_id) == ["sending", "sent", "delivered"]

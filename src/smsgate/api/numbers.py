@@ -26,6 +26,7 @@ from smsgate.domain.submission import MAX_BODY_CHARACTERS
 from smsgate.errors import InvalidParameterError
 from smsgate.store import numbers as number_store
 from smsgate.store.numbers import Number
+from smsgate.store.webhooks import enable_url
 from smsgate.store.writer import Call
 from smsgate.webhooks.urls import check_webhook_url
 
@@ -101,6 +102,13 @@ def _reply_columns(replies: KeywordReplies) -> dict[str, str | None]:
     return columns
 
 
+def _enable_urls(connection: Connection, account_id: str, *urls: object) -> None:
+    # Setting a URL again is how its owner says it works again after a 410 Gone.
+    for url in urls:
+        if isinstance(url, str):
+            enable_url(connection, account_id, url)
+
+
 def build_router(services: ApiServices) -> APIRouter:
     router = APIRouter(prefix="/v1/numbers", tags=["numbers"])
     auth = services.auth
@@ -132,13 +140,14 @@ def build_router(services: ApiServices) -> APIRouter:
         if body.keyword_replies is not None:
             settings.update(_reply_columns(body.keyword_replies))
         account_id = principal.account_id
-        number = await services.writer.submit(
-            Call(
-                lambda c: number_store.add_number(
-                    c, account_id, parsed.value, inbound_url=body.inbound_url, **settings
-                )
+
+        def add(connection: Connection) -> Number:
+            _enable_urls(connection, account_id, body.inbound_url, body.status_callback)
+            return number_store.add_number(
+                connection, account_id, parsed.value, inbound_url=body.inbound_url, **settings
             )
-        )
+
+        number = await services.writer.submit(Call(add))
         return json_response(
             number_resource(number), 201, [(b"location", f"/v1/numbers/{number.id}".encode())]
         )
@@ -192,6 +201,7 @@ def build_router(services: ApiServices) -> APIRouter:
         account_id: AccountId = principal.account_id
 
         def update(connection: Connection) -> Number:
+            _enable_urls(connection, account_id, body.inbound_url, body.status_callback)
             if body.type is not UNSET:
                 current = number_store.get_number(connection, account_id, number_id)
                 changes["type"] = parse_number(
