@@ -80,10 +80,12 @@ def test_a_reply_arrives_as_a_signed_webhook_with_its_body(
     assert (message["keyword"], message["partial"]) == (None, False)
 
 
+@pytest.mark.parametrize("concatenation", ["udh8", "udh16", "sar"])
 def test_a_three_part_ucs2_reply_arrives_as_one_message(
-    http: httpx.Client, webhook_sink: WebhookSink
+    http: httpx.Client, webhook_sink: WebhookSink, concatenation: str
 ) -> None:
-    handset_texts(http, UCS2_REPLY, parts=[3, 1, 2])  # out of order, as networks do
+    # Out of order, as networks do.
+    handset_texts(http, UCS2_REPLY, parts=[3, 1, 2], concatenation=concatenation)
     (event,) = wait_for(lambda: received_events(webhook_sink))
     assert event["data"]["body"] == UCS2_REPLY
     assert event["data"]["segments"] == 3

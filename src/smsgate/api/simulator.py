@@ -29,7 +29,7 @@ from smsgate.errors import (
     ValidationError,
 )
 from smsgate.simulator import CONNECTOR_NAME as SANDBOX_CONNECTOR
-from smsgate.simulator.smsc import Simulator
+from smsgate.simulator.smsc import Concatenation, Simulator
 from smsgate.store import numbers as number_store
 from smsgate.store.schema import message_parts, messages
 
@@ -40,8 +40,10 @@ class InboundRequest(msgspec.Struct, forbid_unknown_fields=True, rename={"from_"
     body: str
     # Only these parts of a long text, in this order (a network reordering or losing parts).
     parts: list[int] | None = None
-    # The concatenation reference (0-255), so the rest of a text can follow in a later call.
+    # The concatenation reference, so the rest of a text can follow in a later call.
     reference: int | None = None
+    # How a long text's parts are marked: UDH with an 8- or 16-bit reference, or sar_* TLVs.
+    concatenation: Concatenation = "udh8"
 
 
 _decoder = msgspec.json.Decoder(InboundRequest)
@@ -90,13 +92,19 @@ def build_router(services: ApiServices, simulator: Simulator) -> APIRouter:
                 "numbers here.",
                 field="to",
             )
-        if parsed.reference is not None and not 0 <= parsed.reference <= 255:
+        largest = 0xFF if parsed.concatenation == "udh8" else 0xFFFF
+        if parsed.reference is not None and not 0 <= parsed.reference <= largest:
             raise InvalidParameterError(
-                f"reference is {parsed.reference}; give 0 to 255.", field="reference"
+                f"reference is {parsed.reference}; give 0 to {largest}.", field="reference"
             )
         try:
             statuses = await simulator.send_inbound(
-                sender, parsed.to, parsed.body, parts=parsed.parts, reference=parsed.reference
+                sender,
+                parsed.to,
+                parsed.body,
+                parts=parsed.parts,
+                reference=parsed.reference,
+                concatenation=parsed.concatenation,
             )
         except ValueError as exc:
             raise InvalidParameterError(
