@@ -13,13 +13,13 @@ from sqlalchemy import select
 
 from smsgate.app import load_prices
 from smsgate.config import load_settings
-from smsgate.delivery._inbound_jobs import (
+from smsgate.delivery.inbound import (
     FlushStaleParts,
     InboundOutcome,
     InboundPolicy,
+    InboundSink,
     ReceivePart,
 )
-from smsgate.delivery.inbound import InboundSink
 from smsgate.domain.encoding import analyse, segment_payloads
 from smsgate.domain.ids import AccountId
 from smsgate.smpp.addresses import TON_INTERNATIONAL

@@ -27,7 +27,7 @@ from smsgate.smpp.concat import part_of
 from smsgate.smpp.pdu import DataSm, DeliverSm
 from smsgate.store.writer import GroupCommitWriter
 
-__all__ = ["InboundPolicy", "InboundSink"]
+__all__ = ["FlushStaleParts", "InboundOutcome", "InboundPolicy", "InboundSink", "ReceivePart"]
 log = logging.getLogger(__name__)
 # Bounds on how often the sweep looks for stale parts, seconds.
 MIN_SWEEP_INTERVAL = 0.05
