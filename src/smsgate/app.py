@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 from smsgate.api import ApiServices, Authenticator, create_api
 from smsgate.config import Settings, SimulatorSettings, SmppSettings
 from smsgate.delivery.dispatcher import Dispatcher
-from smsgate.delivery.inbound import InboundSink
+from smsgate.delivery.inbound import InboundPolicy, InboundSink
 from smsgate.delivery.receipts import ReceiptSink
 from smsgate.delivery.routes import Routes
 from smsgate.delivery.smpp import SmppConnector, SmppConnectorConfig
@@ -53,6 +53,7 @@ class Gateway:
     simulator: Simulator | None
     carrier: SmppConnector | None
     webhooks: WebhookSender
+    prices: PriceTable
 
 
 def build_gateway(settings: Settings) -> Gateway:
@@ -62,7 +63,19 @@ def build_gateway(settings: Settings) -> Gateway:
     receipts = ReceiptSink(
         writer, {LIVE_CONNECTOR: settings.smpp.receipt_id_format, SANDBOX_CONNECTOR: "exact"}
     )
-    inbound = InboundSink(writer, database, test_connectors=frozenset({SANDBOX_CONNECTOR}))
+    prices = load_prices(settings)
+    dispatcher = Dispatcher(writer, routes.route, settings.delivery)
+    inbound = InboundSink(
+        writer,
+        InboundPolicy(
+            prices=prices,
+            opt_out_scope=settings.messages.opt_out_scope,
+            reply_validity_period=settings.messages.default_validity_period,
+            reassembly_timeout=settings.inbound.reassembly_timeout,
+        ),
+        test_connectors=frozenset({SANDBOX_CONNECTOR}),
+        on_reply=dispatcher.wake,
+    )
     carrier = None
     if settings.smpp.host:
         carrier = SmppConnector(
@@ -80,7 +93,6 @@ def build_gateway(settings: Settings) -> Gateway:
             receipt_delay=settings.simulator.receipt_delay,
             window=settings.simulator.window,
         )
-    dispatcher = Dispatcher(writer, routes.route, settings.delivery)
     webhooks = WebhookSender(writer, database, settings.webhook)
     writer.on_commit(webhooks.wake)
     return Gateway(
@@ -94,6 +106,7 @@ def build_gateway(settings: Settings) -> Gateway:
         simulator,
         carrier,
         webhooks,
+        prices,
     )
 
 
@@ -141,7 +154,7 @@ def create_app(gateway: Gateway) -> ASGIApp:
             pepper=settings.auth.pepper.get_secret_value(),
             cache_seconds=settings.auth.cache_seconds,
         ),
-        prices=load_prices(settings),
+        prices=gateway.prices,
         on_accepted=gateway.dispatcher.wake,
         simulator=gateway.simulator,
     )
@@ -175,11 +188,13 @@ async def run_gateway(gateway: Gateway) -> AsyncIterator[None]:
                     tasks.create_task(gateway.dispatcher.run(), name="dispatcher")
                 if gateway.settings.webhook.enabled:
                     tasks.create_task(gateway.webhooks.run(), name="webhooks")
+                tasks.create_task(gateway.inbound.run(), name="inbound")
                 try:
                     yield
                 finally:
                     gateway.dispatcher.stop()
                     gateway.webhooks.stop()
+                    gateway.inbound.stop()
     finally:
         await gateway.writer.aclose()
         gateway.database.dispose()

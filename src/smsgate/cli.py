@@ -8,9 +8,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
-import os
 import socket
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -19,74 +17,42 @@ import httpx
 import typer
 import uvicorn
 import uvloop
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 import smsgate_client
 from smsgate import bulk
+from smsgate._cli_common import (
+    AccountOption,
+    database,
+    err,
+    fail,
+    guarded,
+    out,
+    run_in_store,
+    settings,
+)
+from smsgate._cli_numbers import numbers_app, opt_outs_app
 from smsgate.app import build_gateway, create_app
-from smsgate.config import Settings, load_settings
-from smsgate.domain.phone import parse_destination
-from smsgate.errors import SmsgateError
 from smsgate.sandbox import curl_example, ensure_sandbox
 from smsgate.simulator.smsc import Simulator, serve_simulator
 from smsgate.store import accounts as account_store
-from smsgate.store import numbers as number_store
 from smsgate.store.database import Database
 from smsgate.store.signing_secrets import rotate_signing_secret, signing_secrets
 from smsgate.webhooks.forwarder import Forwarded, Forwarder
-from smsgate.webhooks.urls import check_webhook_url
 
 T = TypeVar("T")
 app = typer.Typer(help="smsgate: a self-hostable SMS gateway.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Create and list accounts.", no_args_is_help=True)
-numbers_app = typer.Typer(help="Add and list the numbers accounts send from.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 webhooks_app = typer.Typer(help="Webhook signing secrets.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(numbers_app, name="numbers")
+app.add_typer(opt_outs_app, name="opt-outs")
 app.add_typer(db_app, name="db")
 app.add_typer(webhooks_app, name="webhooks")
-
-# soft_wrap: one message is one line, even when the output is not a terminal.
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-def fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(2)
-
-
-def guarded(fn: Callable[[], T]) -> T:
-    try:
-        return fn()
-    except SmsgateError as exc:
-        fail(str(getattr(exc, "detail", None) or exc))
-
-
-def settings() -> Settings:
-    return guarded(lambda: load_settings(os.environ))
-
-
-def database(current: Settings) -> Database:
-    def open_and_migrate() -> Database:
-        db = Database.from_url(current.database.url)
-        db.migrate()
-        return db
-
-    return guarded(open_and_migrate)
-
-
-def run_in_store(current: Settings, fn: Callable[[Any], T], what: str) -> T:
-    db = database(current)
-    try:
-        return guarded(lambda: db.run_sync(fn, what=what))
-    finally:
-        db.dispose()
 
 
 @app.command()
@@ -323,9 +289,6 @@ def accounts_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     out.print(table)
 
 
-AccountOption = Annotated[str, typer.Option("--account", help="Account name or id")]
-
-
 @keys_app.command("create")
 def keys_create(
     account: AccountOption = "default",
@@ -398,46 +361,6 @@ def keys_revoke(key_id: str) -> None:
     """Revoke an API key; it and its tokens stop working."""
     key = run_in_store(settings(), lambda c: account_store.revoke_key(c, key_id), "revoking a key")
     out.print(f"revoked {key.id}", highlight=False)
-
-
-@numbers_app.command("add")
-def numbers_add(
-    e164: str,
-    account: AccountOption = "default",
-    inbound_url: Annotated[str | None, typer.Option(help="Where replies are POSTed")] = None,
-) -> None:
-    """Register a number an account sends from (and receives on)."""
-    current = settings()
-    number = guarded(lambda: parse_destination(e164, field="number")).e164
-    if inbound_url is not None:
-        guarded(
-            lambda: check_webhook_url(
-                inbound_url, allow_private=current.webhook.allow_private, field="inbound_url"
-            )
-        )
-
-    def add(connection: Any) -> Any:
-        owner = account_store.get_account(connection, account)
-        return number_store.add_number(connection, owner.id, number, inbound_url=inbound_url)
-
-    added = run_in_store(current, add, "adding a number")
-    out.print(f"added {added.e164} to account {added.account_id} ({added.id})", highlight=False)
-
-
-@numbers_app.command("list")
-def numbers_list(
-    account: Annotated[str | None, typer.Option("--account", help="Account name or id")] = None,
-) -> None:
-    """List numbers."""
-
-    def find(connection: Any) -> list[Any]:
-        owner = account_store.get_account(connection, account).id if account else None
-        return number_store.list_numbers(connection, owner)
-
-    table = Table("number", "account", "inbound url")
-    for number in run_in_store(settings(), find, "listing numbers"):
-        table.add_row(number.e164, number.account_id, number.inbound_url or "")
-    out.print(table)
 
 
 @app.command()

@@ -50,6 +50,24 @@ class MessagesSettings(_Section):
     default_validity_period: int = Field(36_000, ge=1, le=36_000)
     # A TOML price table (see smsgate/data/prices.toml); empty means the built-in one.
     price_file: str = ""
+    # What a STOP keyword opts the handset out of: the number it texted, or every number
+    # of the account.
+    opt_out_scope: Literal["number", "account"] = "number"
+
+
+class InboundSettings(_Section):
+    """Messages from handsets."""
+
+    # Seconds to wait for the missing parts of a concatenated message; then what arrived
+    # is delivered, flagged `partial`.
+    reassembly_timeout: float = Field(300.0, gt=0, le=86_400)
+
+
+class ContentSettings(_Section):
+    """Checks of message text before sending (smsgate.domain.content)."""
+
+    # "warn": findings come back as `warnings`; "reject": they are 400 errors (30007).
+    policy: Literal["warn", "reject"] = "warn"
 
 
 class DeliverySettings(_Section):
@@ -142,6 +160,8 @@ class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
     messages: MessagesSettings = MessagesSettings()
+    inbound: InboundSettings = InboundSettings()
+    content: ContentSettings = ContentSettings()
     delivery: DeliverySettings = DeliverySettings()
     smpp: SmppSettings = SmppSettings()
     simulator: SimulatorSettings = SimulatorSettings()

@@ -7,7 +7,9 @@
     │   ├── InvalidFromError          21212
     │   ├── FromNotOwnedError         21606
     │   ├── EmptyBodyError            21602
-    │   └── BodyTooLongError          21617
+    │   ├── BodyTooLongError          21617
+    │   ├── OptedOutError             21610
+    │   └── ContentRejectedError      30007 (content policy "reject")
     ├── NotFoundError                 20404: the resource is absent (or not yours)
     ├── ConflictError                 409: idempotency key reused with another body
     ├── AuthError                     401: missing, wrong, revoked or expired credentials
@@ -97,6 +99,16 @@ class EmptyBodyError(ValidationError):
 class BodyTooLongError(ValidationError):
     code = ErrorCode.BODY_TOO_LONG
     title = "Message body is too long"
+
+
+class OptedOutError(ValidationError):
+    code = ErrorCode.OPTED_OUT
+    title = "The recipient has opted out"
+
+
+class ContentRejectedError(ValidationError):
+    code = ErrorCode.CARRIER_FILTERED
+    title = "Content likely to be filtered"
 
 
 class InvalidParameterError(ValidationError):

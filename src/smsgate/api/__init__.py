@@ -10,10 +10,13 @@ from starlette.types import ASGIApp
 
 from smsgate.api import (
     account,
+    conversations,
     events,
     health,
     messages,
+    numbers,
     oauth,
+    opt_outs,
     simulator,
     webhook_deliveries,
 )
@@ -43,7 +46,17 @@ def create_api(services: ApiServices, **fastapi_options: Any) -> ASGIApp:
     )
     install_problem_handlers(app)
     fast: dict[tuple[str, str], Endpoint] = {}
-    for module in (health, oauth, account, messages, webhook_deliveries, events):
+    for module in (
+        health,
+        oauth,
+        account,
+        messages,
+        conversations,
+        numbers,
+        opt_outs,
+        webhook_deliveries,
+        events,
+    ):
         router = module.build_router(services)
         fast.update(fast_routes(router.routes))
         app.include_router(router)

@@ -21,16 +21,19 @@ from smsgate.api.auth import Principal
 from smsgate.api.problems import problem
 from smsgate.api.resources import message_resource, smart_encoding_resource
 from smsgate.api.services import ApiServices
+from smsgate.domain.content import ContentWarning, check_content
 from smsgate.domain.ids import AccountId, new_message_id
 from smsgate.domain.status import Direction, MessageStatus
 from smsgate.domain.submission import MessagePlan, plan_message
 from smsgate.errors import (
+    ContentRejectedError,
     EmptyBodyError,
     ErrorCode,
     FromNotOwnedError,
     InvalidFromError,
     InvalidParameterError,
     InvalidToError,
+    OptedOutError,
     ValidationError,
 )
 from smsgate.store.messages import (
@@ -40,6 +43,7 @@ from smsgate.store.messages import (
     get_message,
     list_messages,
 )
+from smsgate.store.opt_outs import is_opted_out
 from smsgate.webhooks.urls import check_webhook_url
 
 
@@ -104,8 +108,11 @@ def build_router(services: ApiServices) -> APIRouter:
     ownership = NumberOwnership(services.database, ttl=settings.auth.cache_seconds)
     auth = services.auth
     allow_private = settings.webhook.allow_private
+    reject_content = settings.content.policy == "reject"
 
-    async def plan(principal: Principal, request: SendRequest) -> MessagePlan:
+    async def plan(
+        principal: Principal, request: SendRequest
+    ) -> tuple[MessagePlan, list[ContentWarning]]:
         smart = (
             settings.messages.smart_encoding
             if request.smart_encoding is None
@@ -120,11 +127,10 @@ def build_router(services: ApiServices) -> APIRouter:
             smart_encoding=smart,
             prices=services.prices,
         )
-        if result.sender.kind == "number" and not await ownership.owns(
-            principal.account_id, result.sender.value
-        ):
+        account_id, sender = principal.account_id, result.sender.value
+        if result.sender.is_owned_number and not await ownership.owns(account_id, sender):
             raise FromNotOwnedError(
-                f"{result.sender.value} is not a number of this account. Send from one of its "
+                f"{sender} is not a number of this account. Send from one of its "
                 "numbers (GET /v1/numbers) or from an alphanumeric sender ID.",
                 field="from",
             )
@@ -132,7 +138,23 @@ def build_router(services: ApiServices) -> APIRouter:
             check_webhook_url(
                 request.status_callback, allow_private=allow_private, field="status_callback"
             )
-        return result
+        to = result.destination.e164
+        if await services.database.read(lambda c: is_opted_out(c, account_id, to, sender)):
+            raise OptedOutError(
+                f"{to} has opted out of messages from {sender} (texted STOP, or was added to "
+                "your opt-outs); nothing was sent. They can text START to opt back in.",
+                field="to",
+            )
+        warnings = check_content(
+            request.body, marketing=await ownership.is_marketing(account_id, sender)
+        )
+        if warnings and reject_content:
+            raise ContentRejectedError(
+                "The text looks like spam to carriers' filters, and this gateway's content "
+                f"policy is 'reject': {' '.join(w.detail for w in warnings)}",
+                field="body",
+            )
+        return result, warnings
 
     async def read_request(request: Request) -> SendRequest | Response:
         try:
@@ -165,7 +187,7 @@ def build_router(services: ApiServices) -> APIRouter:
                 f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters.",
                 field="Idempotency-Key",
             )
-        result = await plan(principal, parsed)
+        result, warnings = await plan(principal, parsed)
         now = datetime.now(UTC)
         record = MessageRecord(
             id=new_message_id(),
@@ -207,6 +229,7 @@ def build_router(services: ApiServices) -> APIRouter:
         resource["smart_encoding"] = smart_encoding_resource(
             result.encoded, enabled=result.smart_encoding
         )
+        resource["warnings"] = [_warning(w) for w in warnings]
         return json_response(resource, 201, headers)
 
     @router.post(
@@ -219,7 +242,7 @@ def build_router(services: ApiServices) -> APIRouter:
         parsed = await read_request(request)
         if isinstance(parsed, Response):
             return parsed
-        result = await plan(principal, parsed)
+        result, warnings = await plan(principal, parsed)
         encoded = result.encoded
         return json_response(
             {
@@ -237,6 +260,7 @@ def build_router(services: ApiServices) -> APIRouter:
                 "country": result.destination.country,
                 "validity_period": result.validity_period,
                 "smart_encoding": smart_encoding_resource(encoded, enabled=result.smart_encoding),
+                "warnings": [_warning(w) for w in warnings],
             }
         )
 
@@ -282,6 +306,10 @@ def build_router(services: ApiServices) -> APIRouter:
         )
 
     return router
+
+
+def _warning(warning: ContentWarning) -> dict[str, str]:
+    return {"code": warning.code, "detail": warning.detail}
 
 
 def _aware(value: datetime | None) -> datetime | None:

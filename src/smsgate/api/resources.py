@@ -42,6 +42,9 @@ def message_resource(record: MessageRecord) -> dict[str, Any]:
         "updated_at": updated_at,
         "uri": f"/v1/messages/{record.id}",
     }
+    if record.direction == "inbound":
+        resource["keyword"] = record.keyword
+        resource["partial"] = record.partial
     if record.events:
         resource["events"] = [
             {

@@ -25,10 +25,11 @@ from smsgate.errors import (
     EmptyBodyError,
     ErrorCode,
     FromNotOwnedError,
+    InvalidParameterError,
     ValidationError,
 )
 from smsgate.simulator import CONNECTOR_NAME as SANDBOX_CONNECTOR
-from smsgate.simulator.smsc import Simulator
+from smsgate.simulator.smsc import Concatenation, Simulator
 from smsgate.store import numbers as number_store
 from smsgate.store.schema import message_parts, messages
 
@@ -37,6 +38,12 @@ class InboundRequest(msgspec.Struct, forbid_unknown_fields=True, rename={"from_"
     from_: str
     to: str
     body: str
+    # Only these parts of a long text, in this order (a network reordering or losing parts).
+    parts: list[int] | None = None
+    # The concatenation reference, so the rest of a text can follow in a later call.
+    reference: int | None = None
+    # How a long text's parts are marked: UDH with an 8- or 16-bit reference, or sar_* TLVs.
+    concatenation: Concatenation = "udh8"
 
 
 _decoder = msgspec.json.Decoder(InboundRequest)
@@ -85,8 +92,25 @@ def build_router(services: ApiServices, simulator: Simulator) -> APIRouter:
                 "numbers here.",
                 field="to",
             )
+        largest = 0xFF if parsed.concatenation == "udh8" else 0xFFFF
+        if parsed.reference is not None and not 0 <= parsed.reference <= largest:
+            raise InvalidParameterError(
+                f"reference is {parsed.reference}; give 0 to {largest}.", field="reference"
+            )
         try:
-            statuses = await simulator.send_inbound(sender, parsed.to, parsed.body)
+            statuses = await simulator.send_inbound(
+                sender,
+                parsed.to,
+                parsed.body,
+                parts=parsed.parts,
+                reference=parsed.reference,
+                concatenation=parsed.concatenation,
+            )
+        except ValueError as exc:
+            raise InvalidParameterError(
+                f"{exc}: name parts of the text by number, from 1 to its segment count.",
+                field="parts",
+            ) from None
         except TimeoutError:
             return problem(
                 503,

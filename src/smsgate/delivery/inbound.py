@@ -1,88 +1,99 @@
-"""Messages from handsets: joined from their parts and stored for the number's account.
+"""Messages from handsets: the `on_inbound` callback of every connector, and the sweep that
+delivers messages whose missing parts never came.
 
-Parts are joined in memory; a message whose parts straddle a restart of the gateway is
-lost with it (the two-way messaging issue makes reassembly durable). A message to a
-number no account owns is logged and counted, then acknowledged, as carriers expect.
+Each PDU is handed to the writer (see `_inbound_jobs`): its part, or the whole message it
+completes, commits before the connector answers the deliver_sm, so what the carrier was
+told we took survives a restart. A message to a number no account owns is logged and
+counted, then acknowledged, as carriers expect.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, select
-
-from smsgate.domain.ids import AccountId, new_message_id
-from smsgate.domain.status import Direction, MessageStatus
+from smsgate.delivery._inbound_jobs import (
+    FlushStaleParts,
+    InboundOutcome,
+    InboundPolicy,
+    ReceivePart,
+)
+from smsgate.errors import StoreError
 from smsgate.smpp.addresses import e164
-from smsgate.smpp.concat import Reassembler, decode_user_data, part_of
+from smsgate.smpp.concat import part_of
 from smsgate.smpp.pdu import DataSm, DeliverSm
-from smsgate.store.database import Database
-from smsgate.store.messages import CreateMessage, MessageRecord
-from smsgate.store.schema import numbers
 from smsgate.store.writer import GroupCommitWriter
 
+__all__ = ["FlushStaleParts", "InboundOutcome", "InboundPolicy", "InboundSink", "ReceivePart"]
 log = logging.getLogger(__name__)
+# Bounds on how often the sweep looks for stale parts, seconds.
+MIN_SWEEP_INTERVAL = 0.05
+MAX_SWEEP_INTERVAL = 10.0
 
 
 class InboundSink:
-    """The `on_inbound` callback of every connector."""
+    """Takes inbound PDUs from connectors; `run()` sweeps up messages that stay partial."""
 
     def __init__(
-        self, writer: GroupCommitWriter, database: Database, *, test_connectors: frozenset[str]
+        self,
+        writer: GroupCommitWriter,
+        policy: InboundPolicy,
+        *,
+        test_connectors: frozenset[str],
+        on_reply: Callable[[], None] = lambda: None,
     ) -> None:
         self._writer = writer
-        self._database = database
+        self._policy = policy
         self._test_connectors = test_connectors
-        self._parts: Reassembler[None] = Reassembler()
+        self._on_reply = on_reply
+        self._stop = asyncio.Event()
         self.results: Counter[str] = Counter()
 
     async def __call__(self, connector: str, pdu: DeliverSm | DataSm) -> None:
-        sender = e164(pdu.source_addr, pdu.source_addr_ton)
-        recipient = e164(pdu.destination_addr, pdu.dest_addr_ton)
         short_message = pdu.short_message if isinstance(pdu, DeliverSm) else b""
-        part = part_of(short_message, pdu.esm_class, pdu.tlvs)
-        joined = self._parts.add((connector, sender, recipient), part, None)
-        if joined is None:
-            self.results["part"] += 1
-            return
-        owner = await self._database.read(lambda c: _owner(c, recipient))
-        if owner is None:
-            self.results["unknown number"] += 1
-            log.info("inbound message for %s, which no account owns, ignored", recipient)
-            return
-        text = decode_user_data(b"".join(payload for payload, _ in joined), pdu.data_coding)
-        now = datetime.now(UTC)
-        record = MessageRecord(
-            id=new_message_id(),
-            account_id=owner,
-            direction=Direction.INBOUND,
-            to=recipient,
-            from_=sender,
-            body=text,
-            status=MessageStatus.RECEIVED,
-            encoding="UCS-2" if pdu.data_coding == 8 else "GSM-7",
-            segments=len(joined),
-            price="0",
-            price_unit="USD",
-            country="ZZ",
-            is_test=connector in self._test_connectors,
-            status_callback=None,
-            validity_period=0,
-            expires_at=now,
-            attempt=0,
-            error_code=None,
-            error_message=None,
-            created_at=now,
-            updated_at=now,
+        outcome = await self._writer.submit(
+            ReceivePart(
+                self._policy,
+                connector,
+                sender=e164(pdu.source_addr, pdu.source_addr_ton),
+                recipient=e164(pdu.destination_addr, pdu.dest_addr_ton),
+                part=part_of(short_message, pdu.esm_class, pdu.tlvs),
+                data_coding=pdu.data_coding,
+                is_test=connector in self._test_connectors,
+                at=datetime.now(UTC),
+            )
         )
-        await self._writer.submit(CreateMessage(record, next_attempt_at=None))
-        self.results["stored"] += 1
+        self._count(outcome)
 
+    def _count(self, outcome: InboundOutcome) -> None:
+        self.results[outcome.result] += 1
+        if outcome.reply is not None:
+            self._on_reply()
 
-def _owner(connection: Connection, e164_number: str) -> AccountId | None:
-    found = connection.execute(
-        select(numbers.c.account_id).where(numbers.c.e164 == e164_number)
-    ).scalar()
-    return None if found is None else AccountId(found)
+    async def run(self) -> None:
+        """Every so often, deliver what arrived of messages past the reassembly timeout."""
+        interval = min(
+            max(self._policy.reassembly_timeout / 4, MIN_SWEEP_INTERVAL), MAX_SWEEP_INTERVAL
+        )
+        while not self._stop.is_set():
+            try:
+                async with asyncio.timeout(interval):
+                    await self._stop.wait()
+                return
+            except TimeoutError:
+                pass
+            try:
+                flushed = await self._writer.submit(
+                    FlushStaleParts(self._policy, self._test_connectors, datetime.now(UTC))
+                )
+            except StoreError:
+                log.exception("could not deliver stale inbound parts; trying again later")
+                continue
+            for outcome in flushed:
+                self._count(outcome)
+
+    def stop(self) -> None:
+        self._stop.set()

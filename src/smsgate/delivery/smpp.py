@@ -41,7 +41,7 @@ from smsgate.smpp import (
     add_concat_udh,
     receipt_from_pdu,
 )
-from smsgate.smpp.addresses import TON_ALPHANUMERIC, TON_INTERNATIONAL
+from smsgate.smpp.addresses import TON_ALPHANUMERIC, TON_INTERNATIONAL, TON_UNKNOWN
 from smsgate.smpp.esme import (
     BindError,
     BindMode,
@@ -391,6 +391,8 @@ class SmppConnector:
         config = self.config
         if not sender.removeprefix("+").isdigit():
             return TON_ALPHANUMERIC, 0, sender
+        if not sender.startswith("+"):  # a short code: a national number, not international
+            return TON_UNKNOWN, 0, sender
         if config.source_ton == TON_INTERNATIONAL:
             sender = sender.removeprefix("+")
         return config.source_ton, config.source_npi, sender

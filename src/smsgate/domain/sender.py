@@ -1,4 +1,5 @@
-"""Who a message is from: an E.164 number the account owns, or an alphanumeric sender ID."""
+"""Who a message is from: an E.164 number or short code the account owns, or an
+alphanumeric sender ID."""
 
 from __future__ import annotations
 
@@ -12,12 +13,18 @@ from smsgate.errors import InvalidFromError
 # spaces, and want at least one letter so it cannot be mistaken for a number.
 _ALPHANUMERIC = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_SHORT_CODE = re.compile(r"[0-9]{3,8}")
 
 
 @dataclass(frozen=True, slots=True)
 class Sender:
     value: str
-    kind: Literal["number", "alphanumeric"]
+    kind: Literal["number", "short_code", "alphanumeric"]
+
+    @property
+    def is_owned_number(self) -> bool:
+        """Whether only the account that registered it may send from it (21606)."""
+        return self.kind != "alphanumeric"
 
 
 def parse_sender(value: str) -> Sender:
@@ -27,10 +34,13 @@ def parse_sender(value: str) -> Sender:
     """
     if _E164.fullmatch(value):
         return Sender(value, "number")
+    if _SHORT_CODE.fullmatch(value):
+        return Sender(value, "short_code")
     if _ALPHANUMERIC.fullmatch(value) and value == value.strip():
         return Sender(value, "alphanumeric")
     raise InvalidFromError(
-        f"'{value}' is neither an E.164 number (like '+14155552671') nor an alphanumeric "
-        "sender ID (1 to 11 letters, digits or spaces, at least one letter).",
+        f"'{value}' is neither an E.164 number (like '+14155552671'), a short code (3 to 8 "
+        "digits) nor an alphanumeric sender ID (1 to 11 letters, digits or spaces, at least "
+        "one letter).",
         field="from",
     )

@@ -23,7 +23,7 @@ import random
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Final, NamedTuple, Self
+from typing import Any, Final, Literal, NamedTuple, Self
 
 from smsgate.domain.encoding import Encoding, analyse, segment_payloads
 from smsgate.errors import SmppError
@@ -44,8 +44,36 @@ from smsgate.smpp.addresses import TON_INTERNATIONAL, address_of, e164
 from smsgate.smpp.concat import decode_user_data
 from smsgate.smpp.esme import SmppTimeouts
 from smsgate.smpp.smsc import BindRequest, SmscServer, SmscSession, SubmitAnswer
+from smsgate.smpp.tlv import Tag, Tlv
 
-__all__ = ["Simulator", "SubmitRecord", "serve_simulator"]
+__all__ = ["Concatenation", "Simulator", "SubmitRecord", "serve_simulator"]
+
+Concatenation = Literal["udh8", "udh16", "sar"]
+
+
+def _concatenated(
+    payload: bytes, concatenation: Concatenation, reference: int, total: int, seqnum: int
+) -> dict[str, Any]:
+    """The deliver_sm fields that carry one part of a long text (3GPP TS 23.040
+    §9.2.3.24.1 UDH, or SMPP 3.4 §5.3.2.22-24 sar_* TLVs)."""
+    if total == 1:
+        return {"short_message": payload}
+    if concatenation == "sar":
+        return {
+            "short_message": payload,
+            "tlvs": (
+                Tlv.from_int(Tag.sar_msg_ref_num, reference),
+                Tlv.from_int(Tag.sar_total_segments, total),
+                Tlv.from_int(Tag.sar_segment_seqnum, seqnum),
+            ),
+        }
+    return {
+        "esm_class": ESM_CLASS_UDHI,
+        "short_message": add_concat_udh(
+            payload, reference, total, seqnum, is_16bit=concatenation == "udh16"
+        ),
+    }
+
 
 log = logging.getLogger("smsgate.simulator")
 
@@ -228,11 +256,23 @@ class Simulator:
         return self._handsets.inbox(number)
 
     async def send_inbound(
-        self, from_: str, to: str, body: str, *, system_id: str | None = None
+        self,
+        from_: str,
+        to: str,
+        body: str,
+        *,
+        system_id: str | None = None,
+        parts: Sequence[int] | None = None,
+        reference: int | None = None,
+        concatenation: Concatenation = "udh8",
     ) -> tuple[int, ...]:
         """A handset `from_` texts `to`: deliver_sm (UDH-split if long) to a bound receiver.
 
         Waits up to `timeouts.response` for a receiver (bound with `system_id`, if given).
+        `parts` sends only those parts of a long text, in that order (a network that
+        reorders or loses parts); `reference` fixes the concatenation reference (0-255),
+        so the rest of the text can follow in a later call. `concatenation` is how a long
+        text's parts say so: a UDH with an 8- or 16-bit reference, or the sar_* TLVs.
 
         Returns:
             The command_status of each part's deliver_sm_resp.
@@ -245,13 +285,18 @@ class Simulator:
         payloads = segment_payloads(encoded) or (b"",)
         data_coding = 0 if encoded.encoding is Encoding.GSM7 else 8
         total = len(payloads)
-        reference = next(self._refs) & 0xFF
+        if reference is None:
+            reference = next(self._refs) & (0xFF if concatenation == "udh8" else 0xFFFF)
+        wanted = list(range(1, total + 1)) if parts is None else list(parts)
+        if any(not 1 <= n <= total for n in wanted):
+            raise ValueError(f"parts {wanted} are not all within 1..{total}")
         source_ton, source = address_of(from_)
         dest_ton, destination = address_of(to)
         async with asyncio.timeout(self.timeouts.response):
             session = await self._server.wait_receiver(system_id)
         statuses = []
-        for seqnum, payload in enumerate(payloads, 1):
+        for seqnum in wanted:
+            payload = payloads[seqnum - 1]
             answer = await session.deliver(
                 DeliverSm(
                     sequence_number=session.next_sequence(),
@@ -261,11 +306,8 @@ class Simulator:
                     dest_addr_ton=dest_ton,
                     dest_addr_npi=1 if dest_ton == TON_INTERNATIONAL else 0,
                     destination_addr=destination,
-                    esm_class=ESM_CLASS_UDHI if total > 1 else 0,
                     data_coding=data_coding,
-                    short_message=(
-                        add_concat_udh(payload, reference, total, seqnum) if total > 1 else payload
-                    ),
+                    **_concatenated(payload, concatenation, reference, total, seqnum),
                 )
             )
             statuses.append(answer.command_status)

@@ -11,7 +11,7 @@ across parts still decodes.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -22,7 +22,7 @@ from smsgate.smpp.udh import ESM_CLASS_UDHI, parse_udh
 
 T = TypeVar("T")
 
-__all__ = ["Part", "Reassembler", "decode_user_data", "part_of"]
+__all__ = ["Part", "Reassembler", "decode_user_data", "join_parts", "part_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +92,15 @@ class Reassembler(Generic[T]):
             return None
         del self._partials[key]
         return [partial.parts[n] for n in sorted(partial.parts)]
+
+
+def join_parts(payloads: Mapping[int, bytes], total: int) -> tuple[bytes, tuple[int, ...]]:
+    """The user data of parts 1..`total` joined in part order, from those that arrived
+    (`payloads` by seqnum), and the seqnums that are missing. Seqnums outside 1..total
+    (a carrier's mistake) are ignored."""
+    present = [payloads[n] for n in range(1, total + 1) if n in payloads]
+    missing = tuple(n for n in range(1, total + 1) if n not in payloads)
+    return b"".join(present), missing
 
 
 def decode_user_data(payload: bytes, data_coding: int) -> str:

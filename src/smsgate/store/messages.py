@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, and_, or_, select
 
 from smsgate.domain.ids import AccountId, MessageId
 from smsgate.domain.status import MessageStatus
@@ -49,6 +49,10 @@ class MessageRecord:
     error_message: str | None
     created_at: datetime
     updated_at: datetime
+    keyword: str | None = None
+    """Inbound: the keyword the text was (stop, start, help), if it was one."""
+    partial: bool = False
+    """Inbound: some parts never arrived; the body is what did."""
     events: tuple[MessageEvent, ...] = field(default=())
 
 
@@ -154,6 +158,10 @@ class CreateMessage:
             "request_hash": self.request_hash,
             "created_at": r.created_at,
             "updated_at": r.updated_at,
+            "error_code": r.error_code,
+            "error_message": r.error_message,
+            "keyword": r.keyword,
+            "partial": r.partial,
         }
 
 
@@ -245,5 +253,30 @@ def list_messages(
     if where.created_before is not None:
         query = query.where(messages.c.created_at < where.created_before)
     rows = connection.execute(query.order_by(messages.c.seq.desc()).limit(limit + 1)).all()
+    next_cursor = encode_cursor(rows[limit - 1].seq) if len(rows) > limit else None
+    return [record_from_row(row) for row in rows[:limit]], next_cursor
+
+
+def list_conversation(
+    connection: Connection,
+    account_id: str,
+    our_number: str,
+    their_number: str,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[MessageRecord], str | None]:
+    """One page of the messages between two numbers, both ways, oldest first."""
+    m = messages.c
+    query = select(messages).where(
+        m.account_id == account_id,
+        or_(
+            and_(m.from_sender == our_number, m.to_number == their_number),
+            and_(m.from_sender == their_number, m.to_number == our_number),
+        ),
+    )
+    if cursor is not None:
+        query = query.where(m.seq > decode_cursor(cursor))
+    rows = connection.execute(query.order_by(m.seq).limit(limit + 1)).all()
     next_cursor = encode_cursor(rows[limit - 1].seq) if len(rows) > limit else None
     return [record_from_row(row) for row in rows[:limit]], next_cursor

@@ -14,11 +14,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
@@ -112,6 +114,17 @@ numbers = Table(
     Column("e164", String(16), nullable=False, unique=True),
     Column("inbound_url", Text),
     Column("created_at", UTCDateTime, nullable=False),
+    # long_code, toll_free, short_code or alphanumeric (smsgate.domain.numbers.NumberType).
+    Column("type", String(16), nullable=False, server_default="long_code"),
+    # Messages per second; NULL means the type's default (domain.numbers.default_mps).
+    Column("mps", Integer),
+    # Status webhooks of messages sent from this number without their own status_callback.
+    Column("status_callback", Text),
+    Column("marketing", Boolean, nullable=False, server_default=false()),
+    # Keyword replies; NULL means the default text (domain.keywords.DEFAULT_REPLIES).
+    Column("stop_reply", Text),
+    Column("start_reply", Text),
+    Column("help_reply", Text),
 )
 
 messages = Table(
@@ -146,6 +159,10 @@ messages = Table(
     Column("request_hash", String(64)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Inbound only: the keyword the text was (stop, start, help), and whether some of its
+    # parts never arrived (delivered as what came, after the reassembly timeout).
+    Column("keyword", String(8)),
+    Column("partial", Boolean, nullable=False, server_default=false()),
     Index("ix_messages_account_seq", "account_id", "seq"),
     Index("ix_messages_due", "status", "next_attempt_at"),
     Index("uq_messages_idempotency", "account_id", "idempotency_key", unique=True),
@@ -255,4 +272,63 @@ early_receipts = Table(
     Column("err", String(8)),
     Column("received_at", UTCDateTime, nullable=False, index=True),
     Index("ix_early_receipts_candidate", "connector", "candidate"),
+)
+
+# Parts of concatenated inbound messages, kept until the last one arrives (or the
+# reassembly timeout passes), so a restart between parts loses nothing. One row per part;
+# a repeated part (a carrier's retry) is recognised and ignored.
+inbound_parts = Table(
+    "inbound_parts",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("connector", String(64), nullable=False),
+    Column("sender", String(21), nullable=False),
+    Column("recipient", String(21), nullable=False),
+    Column("reference", Integer, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("seqnum", Integer, nullable=False),
+    Column("data_coding", Integer, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False, index=True),
+    # Set when its message was delivered: the row stays (payload emptied) until the
+    # reassembly timeout has passed, so a part the carrier sends again is known.
+    Column("delivered_at", UTCDateTime),
+    Index(
+        "uq_inbound_parts_part",
+        "connector",
+        "sender",
+        "recipient",
+        "reference",
+        "total",
+        "seqnum",
+        unique=True,
+    ),
+)
+
+# Who asked not to be texted. `number` is the account's number they opted out of, or ""
+# for the whole account (an empty string, not NULL, so the unique index holds for it).
+opt_outs = Table(
+    "opt_outs",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("account_id", String(34), ForeignKey("accounts.id"), nullable=False),
+    Column("phone", String(16), nullable=False),
+    Column("number", String(16), nullable=False),
+    Column("source", String(8), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("uq_opt_outs_entry", "account_id", "phone", "number", unique=True),
+)
+
+# The audit trail of opt-outs: every opt-out and opt-in, who caused it and when.
+opt_out_events = Table(
+    "opt_out_events",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("account_id", String(34), ForeignKey("accounts.id"), nullable=False),
+    Column("phone", String(16), nullable=False),
+    Column("number", String(16), nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("source", String(8), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_opt_out_events_account_seq", "account_id", "seq"),
 )

@@ -23,11 +23,13 @@ from smsgate.store.schema import (
     accounts,
     disabled_webhook_urls,
     messages,
+    numbers,
     webhook_attempts,
     webhook_deliveries,
 )
 
 MESSAGE_STATUS = "message.status"
+MESSAGE_RECEIVED = "message.received"
 _UNFINISHED = ("pending", "delivering")
 
 
@@ -42,19 +44,31 @@ class StatusChange:
 
 def enqueue_status_webhooks(connection: Connection, changes: Sequence[StatusChange]) -> int:
     """Queue a `message.status` event per change whose message has somewhere to send it:
-    its own status_callback, else its account's. Returns how many were queued."""
+    its own status_callback, else its sending number's, else its account's. Returns how
+    many were queued."""
     if not changes:
         return 0
     targets = {
-        row.id: (row.account_id, row.status_callback or row.account_callback)
+        row.id: (
+            row.account_id,
+            row.status_callback or row.number_callback or row.account_callback,
+        )
         for row in connection.execute(
             select(
                 messages.c.id,
                 messages.c.account_id,
                 messages.c.status_callback,
+                numbers.c.status_callback.label("number_callback"),
                 accounts.c.status_callback.label("account_callback"),
             )
             .join(accounts, accounts.c.id == messages.c.account_id)
+            .outerjoin(
+                numbers,
+                and_(
+                    numbers.c.e164 == messages.c.from_sender,
+                    numbers.c.account_id == messages.c.account_id,
+                ),
+            )
             .where(messages.c.id.in_({change.message_id for change in changes}))
         )
     }
@@ -87,6 +101,32 @@ def enqueue_status_webhooks(connection: Connection, changes: Sequence[StatusChan
     if rows:
         connection.execute(webhook_deliveries.insert(), rows)
     return len(rows)
+
+
+def enqueue_received_webhook(connection: Connection, message: MessageRecord, url: str) -> None:
+    """Queue the `message.received` event of an inbound message for its number's URL."""
+    at = message.created_at
+    event = {
+        "status": message.status,
+        "at": at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "error_code": None,
+        "detail": message.error_message,
+    }
+    connection.execute(
+        webhook_deliveries.insert().values(
+            id=new_webhook_delivery_id(),
+            account_id=message.account_id,
+            message_id=message.id,
+            event_type=MESSAGE_RECEIVED,
+            event=json.dumps(event),
+            url=url,
+            state="pending",
+            attempts=0,
+            next_attempt_at=at,
+            created_at=at,
+            updated_at=at,
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
