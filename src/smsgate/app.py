@@ -14,6 +14,7 @@ from pathlib import Path
 from starlette.types import ASGIApp
 
 from smsgate.api import ApiServices, Authenticator, create_api
+from smsgate.api.request_limits import RequestLimiter, build_limiter
 from smsgate.config import Settings, SimulatorSettings, SmppSettings
 from smsgate.delivery.dispatcher import Dispatcher
 from smsgate.delivery.inbound import InboundSink
@@ -53,6 +54,7 @@ class Gateway:
     simulator: Simulator | None
     carrier: SmppConnector | None
     webhooks: WebhookSender
+    limiter: RequestLimiter | None
 
 
 def build_gateway(settings: Settings) -> Gateway:
@@ -94,6 +96,7 @@ def build_gateway(settings: Settings) -> Gateway:
         simulator,
         carrier,
         webhooks,
+        build_limiter(settings.limits, redis_url=settings.redis.url.get_secret_value()),
     )
 
 
@@ -140,6 +143,7 @@ def create_app(gateway: Gateway) -> ASGIApp:
             database,
             pepper=settings.auth.pepper.get_secret_value(),
             cache_seconds=settings.auth.cache_seconds,
+            limiter=gateway.limiter,
         ),
         prices=load_prices(settings),
         on_accepted=gateway.dispatcher.wake,
@@ -183,3 +187,5 @@ async def run_gateway(gateway: Gateway) -> AsyncIterator[None]:
     finally:
         await gateway.writer.aclose()
         gateway.database.dispose()
+        if gateway.limiter is not None:
+            await gateway.limiter.aclose()

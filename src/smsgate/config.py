@@ -50,6 +50,46 @@ class MessagesSettings(_Section):
     default_validity_period: int = Field(36_000, ge=1, le=36_000)
     # A TOML price table (see smsgate/data/prices.toml); empty means the built-in one.
     price_file: str = ""
+    # How far ahead `send_at` must be, and may be (seconds): 5 minutes to 35 days.
+    schedule_min_lead: float = Field(300.0, ge=0)
+    schedule_max_lead: float = Field(35 * 86_400.0, gt=0)
+
+    @model_validator(mode="after")
+    def _schedule_window_is_open(self) -> MessagesSettings:
+        if self.schedule_min_lead >= self.schedule_max_lead:
+            raise ValueError(
+                f"schedule_min_lead ({self.schedule_min_lead}) must be shorter than "
+                f"schedule_max_lead ({self.schedule_max_lead})"
+            )
+        return self
+
+
+class LimitsSettings(_Section):
+    """What one account may ask of the API (see smsgate.api.request_limits)."""
+
+    # Requests a second, sustained (measured over `api_window` seconds); 0: no limit.
+    api_rate: int = Field(100, ge=0)
+    # The most requests in any one second, so a client may burst above `api_rate` briefly.
+    api_burst: int = Field(200, ge=1)
+    api_window: int = Field(10, ge=1, le=3600)
+    strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = "moving-window"
+    # Messages an account may have waiting (queued or being sent); 0: no cap.
+    queue_cap: int = Field(100_000, ge=0)
+
+    @model_validator(mode="after")
+    def _burst_covers_rate(self) -> LimitsSettings:
+        if self.api_rate and self.api_burst < self.api_rate:
+            raise ValueError(
+                f"api_burst ({self.api_burst}) must be at least api_rate ({self.api_rate})"
+            )
+        return self
+
+
+class RedisSettings(_Section):
+    """Shared state for several gateway processes; empty: each process keeps its own."""
+
+    # redis://[:password@]host:port/db (SMSGATE_REDIS_URL); wrapped: it may hold a password.
+    url: SecretStr = SecretStr("")
 
 
 class DeliverySettings(_Section):
@@ -142,6 +182,8 @@ class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
     messages: MessagesSettings = MessagesSettings()
+    limits: LimitsSettings = LimitsSettings()
+    redis: RedisSettings = RedisSettings()
     delivery: DeliverySettings = DeliverySettings()
     smpp: SmppSettings = SmppSettings()
     simulator: SimulatorSettings = SimulatorSettings()
