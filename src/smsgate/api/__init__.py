@@ -15,6 +15,7 @@ from smsgate.api import (
     messages,
     oauth,
     simulator,
+    usage,
     webhook_deliveries,
 )
 from smsgate.api._fastpath import Endpoint, FastPath, fast_routes
@@ -43,7 +44,7 @@ def create_api(services: ApiServices, **fastapi_options: Any) -> ASGIApp:
     )
     install_problem_handlers(app)
     fast: dict[tuple[str, str], Endpoint] = {}
-    for module in (health, oauth, account, messages, webhook_deliveries, events):
+    for module in (health, oauth, account, messages, usage, webhook_deliveries, events):
         router = module.build_router(services)
         fast.update(fast_routes(router.routes))
         app.include_router(router)

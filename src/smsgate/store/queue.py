@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from smsgate.domain.ids import AccountId, MessageId
 from smsgate.domain.status import MessageStatus
 from smsgate.errors import ErrorCode
+from smsgate.store.balances import refund_unsent
 from smsgate.store.receipts import RecordedPart, apply_early_receipts
 from smsgate.store.schema import message_events, message_parts, messages
 from smsgate.store.webhooks import StatusChange, enqueue_status_webhooks
@@ -67,7 +68,9 @@ def _change(event: dict[str, Any]) -> StatusChange:
 class ClaimDue:
     """Claim up to `limit` messages that are due now or whose lease has expired.
 
-    Messages past their validity are failed with 30036 here instead of being claimed.
+    A scheduled message is due at its `send_at` (kept in `next_attempt_at`); claiming it
+    records `queued` and then `sending`. Messages past their validity are failed with 30036
+    here instead of being claimed, and what they cost is refunded.
     """
 
     now: datetime
@@ -79,6 +82,7 @@ class ClaimDue:
         due = or_(
             and_(messages.c.status == _S.QUEUED, messages.c.next_attempt_at <= now),
             and_(messages.c.status == _S.SENDING, messages.c.lease_until < now),
+            and_(messages.c.status == _S.SCHEDULED, messages.c.next_attempt_at <= now),
         )
         rows = connection.execute(
             select(
@@ -118,6 +122,8 @@ class ClaimDue:
                 continue
             attempt = row.attempt + 1
             detail = "lease expired; trying again" if row.status == _S.SENDING else None
+            if row.status == _S.SCHEDULED:
+                events.append(_event(row.id, _S.QUEUED, now, row.attempt, detail="send_at reached"))
             claimed.append(
                 ClaimedMessage(
                     MessageId(row.id),
@@ -157,6 +163,7 @@ class ClaimDue:
                     updated_at=now,
                 )
             )
+            refund_unsent(connection, expired)
         if events:
             connection.execute(message_events.insert(), events)
             enqueue_status_webhooks(connection, [_change(event) for event in events])
@@ -224,6 +231,8 @@ class RecordOutcome:
             ]
             connection.execute(message_events.insert(), events)
             enqueue_status_webhooks(connection, [_change(event) for event in events])
+            # The carrier refused it (or it could not be sent): it never left, so it is free.
+            refund_unsent(connection, [job.message_id for job in current if job.kind == "failed"])
             # After the `sent` events: a receipt that came early may move a message on at
             # once, and its event and webhook must follow `sent`, not precede it.
             _record_parts(connection, [job for job in current if job.kind == "sent"])

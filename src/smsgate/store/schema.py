@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
@@ -81,6 +82,8 @@ accounts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # Where status webhooks go for messages sent without their own status_callback.
     Column("status_callback", Text),
+    # Millionths of the price table's currency left to spend; NULL: unlimited.
+    Column("balance_micros", BigInteger),
 )
 
 api_keys = Table(
@@ -146,6 +149,12 @@ messages = Table(
     Column("request_hash", String(64)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # What the message costs in millionths (zero once refunded), and whether that was
+    # taken from the account's balance (so a refund knows to give it back).
+    Column("charge_micros", BigInteger, nullable=False, server_default="0"),
+    # When a scheduled message was asked to go (it waits in next_attempt_at until then).
+    Column("send_at", UTCDateTime),
+    Column("debited", Boolean, nullable=False, server_default=false()),
     Index("ix_messages_account_seq", "account_id", "seq"),
     Index("ix_messages_due", "status", "next_attempt_at"),
     Index("uq_messages_idempotency", "account_id", "idempotency_key", unique=True),
