@@ -22,13 +22,15 @@ import uvloop
 from rich.console import Console
 from rich.table import Table
 
-from smsgate.app import build_gateway, create_app
+from smsgate.app import build_gateway, create_app, load_prices
 from smsgate.config import Settings, load_settings
 from smsgate.domain.phone import parse_destination
+from smsgate.domain.pricing import format_micros, parse_amount
 from smsgate.errors import SmsgateError
 from smsgate.sandbox import curl_example, ensure_sandbox
 from smsgate.simulator.smsc import Simulator, serve_simulator
 from smsgate.store import accounts as account_store
+from smsgate.store import balances as balance_store
 from smsgate.store import numbers as number_store
 from smsgate.store.database import Database
 from smsgate.store.signing_secrets import rotate_signing_secret, signing_secrets
@@ -217,6 +219,44 @@ def accounts_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     for account in found:
         table.add_row(account.id, account.name, account.created_at.isoformat(timespec="seconds"))
     out.print(table)
+
+
+@accounts_app.command("balance")
+def accounts_balance(
+    name: str,
+    set_to: Annotated[str | None, typer.Option("--set", help="Set the balance to this")] = None,
+    add: Annotated[
+        str | None, typer.Option("--add", help="Top up by this (negative: take away)")
+    ] = None,
+    unlimited: Annotated[
+        bool, typer.Option("--unlimited", help="No balance: send without limit")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show an account's balance, or set it, top it up or make the account unlimited."""
+    if sum((set_to is not None, add is not None, unlimited)) > 1:
+        fail("Give one of --set, --add and --unlimited, not several.")
+    current = settings()
+    currency = guarded(lambda: load_prices(current)).currency
+    try:
+        set_micros = None if set_to is None else parse_amount(set_to)
+        add_micros = None if add is None else parse_amount(add)
+    except ValueError as exc:
+        fail(f"{exc}.")
+    account, balance = run_in_store(
+        current,
+        lambda c: balance_store.change_balance(
+            c, name, set_to=set_micros, add=add_micros, unlimited=unlimited
+        ),
+        "changing a balance",
+    )
+    shown = None if balance is None else format_micros(balance)
+    if as_json:
+        print(json.dumps({"account_id": account.id, "balance": shown, "currency": currency}))
+    elif shown is None:
+        out.print(f"{account.name} ({account.id}): unlimited", highlight=False)
+    else:
+        out.print(f"{account.name} ({account.id}): {shown} {currency}", highlight=False)
 
 
 AccountOption = Annotated[str, typer.Option("--account", help="Account name or id")]

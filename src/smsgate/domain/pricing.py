@@ -27,6 +27,20 @@ def to_micros(amount: Decimal) -> int:
     return int(micros)
 
 
+def parse_amount(text: str) -> int:
+    """A decimal amount typed by a person ("12.50", "-3") in micros; ValueError otherwise."""
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"'{text}' is not an amount; write a decimal like 12.50") from None
+    if not amount.is_finite():
+        raise ValueError(f"'{text}' is not an amount; write a decimal like 12.50")
+    try:
+        return to_micros(amount)
+    except ValueError:
+        raise ValueError(f"'{text}' has more than {_PLACES} decimal places") from None
+
+
 def format_micros(micros: int) -> str:
     """Millionths as a decimal string with 2 to 6 places: 7900 → "0.0079", 12_500_000 → "12.50"."""
     whole, places = f"{Decimal(micros).scaleb(-_PLACES):.{_PLACES}f}".split(".")

@@ -13,9 +13,10 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
-from smsgate.errors import NotFoundError
+from smsgate.errors import InvalidParameterError, NotFoundError
+from smsgate.store.accounts import Account, get_account
 from smsgate.store.schema import accounts, messages
 
 
@@ -88,17 +89,38 @@ def set_balance(connection: Connection, account_id: str, micros: int | None) -> 
     )
 
 
-def add_to_balance(connection: Connection, account_id: str, micros: int) -> int:
-    """Top up (or, negative, take from) the balance; an unlimited account starts from zero.
-    Returns the new balance."""
-    current = get_balance(connection, account_id)
-    if current is None:
-        set_balance(connection, account_id, micros)
-        return micros
-    connection.execute(_ADJUST, [{"b_id": account_id, "b_delta": micros}])
-    result = get_balance(connection, account_id)
-    assert result is not None
-    return result
+def change_balance(
+    connection: Connection,
+    name_or_id: str,
+    *,
+    set_to: int | None = None,
+    add: int | None = None,
+    unlimited: bool = False,
+) -> tuple[Account, int | None]:
+    """Set, top up (a negative `add` takes away) or make unlimited an account's balance, or
+    with none of them just read it. An unlimited account topped up starts from zero.
+    Returns the account and its balance afterwards (None: unlimited)."""
+    account = get_account(connection, name_or_id)
+    if unlimited:
+        set_balance(connection, account.id, None)
+    elif set_to is not None:
+        if set_to < 0:
+            raise InvalidParameterError("A balance cannot be set below zero.", field="set")
+        set_balance(connection, account.id, set_to)
+    elif add is not None:
+        # One statement, so a debit committed meanwhile by a gateway is not lost.
+        new_balance = func.coalesce(accounts.c.balance_micros, 0) + add
+        changed = connection.execute(
+            update(accounts)
+            .where(accounts.c.id == account.id, new_balance >= 0)
+            .values(balance_micros=new_balance)
+        ).rowcount
+        if not changed:
+            raise InvalidParameterError(
+                "That would take the balance below zero; take at most what is left.",
+                field="add",
+            )
+    return account, get_balance(connection, account.id)
 
 
 _ADJUST: Any = (
