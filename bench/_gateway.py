@@ -31,6 +31,9 @@ def start_gateway(workdir: Path, **settings: str) -> Gateway:
     environ = {
         **os.environ,
         "SMSGATE_DATABASE_URL": f"sqlite:///{database}",
+        # The figures are the gateway's capacity: no per-account request limit or queue cap.
+        "SMSGATE_LIMITS_API_RATE": "0",
+        "SMSGATE_LIMITS_QUEUE_CAP": "0",
         **{f"SMSGATE_{name.upper()}": value for name, value in settings.items()},
     }
     process = subprocess.Popen(
