@@ -11,7 +11,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -25,13 +25,14 @@ from rich.table import Table
 from smsgate.app import build_gateway, create_app, load_prices
 from smsgate.config import Settings, load_settings
 from smsgate.domain.phone import parse_destination
-from smsgate.domain.pricing import format_micros, parse_amount
+from smsgate.domain.pricing import format_micros, parse_amount, to_micros
 from smsgate.errors import SmsgateError
 from smsgate.sandbox import curl_example, ensure_sandbox
 from smsgate.simulator.smsc import Simulator, serve_simulator
 from smsgate.store import accounts as account_store
 from smsgate.store import balances as balance_store
 from smsgate.store import numbers as number_store
+from smsgate.store import usage as usage_store
 from smsgate.store.database import Database
 from smsgate.store.signing_secrets import rotate_signing_secret, signing_secrets
 from smsgate.webhooks.forwarder import Forwarded, Forwarder
@@ -260,6 +261,73 @@ def accounts_balance(
 
 
 AccountOption = Annotated[str, typer.Option("--account", help="Account name or id")]
+
+
+def _day(text: str | None, default: date) -> date:
+    if text is None:
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"'{text}' is not a day; write it as YYYY-MM-DD.")
+
+
+@app.command("usage")
+def usage_command(
+    account: Annotated[
+        str | None, typer.Option("--account", help="Account name or id (default: all)")
+    ] = None,
+    start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today)")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Messages, price and connector cost by day, country and connector (default: this month)."""
+    last = _day(end, datetime.now(UTC).date())
+    first = _day(start, last.replace(day=1))
+    if first > last:
+        fail(f"--start {first} is after --end {last}; give start on or before end.")
+    current = settings()
+    prices = guarded(lambda: load_prices(current))
+
+    def read(connection: Any) -> list[usage_store.UsageRow]:
+        account_id = None
+        if account is not None:
+            account_id = account_store.get_account(connection, account).id
+        return usage_store.usage(connection, account_id, first, last, by_connector=True)
+
+    rows = run_in_store(current, read, "reading usage")
+    report: list[dict[str, Any]] = []
+    for row in rows:
+        cost = (
+            None if row.connector is None else prices.cost(row.connector, row.country, row.segments)
+        )
+        report.append(
+            {
+                "day": row.day,
+                "country": row.country,
+                "connector": row.connector,
+                "messages": row.messages,
+                "segments": row.segments,
+                "price": format_micros(row.charge_micros),
+                "cost": None if cost is None else format_micros(to_micros(cost)),
+                "currency": prices.currency,
+            }
+        )
+    if as_json:
+        print(json.dumps(report))
+        return
+    table = Table("day", "country", "connector", "messages", "segments", "price", "cost")
+    for line in report:
+        table.add_row(
+            line["day"],
+            line["country"],
+            line["connector"] or "-",
+            str(line["messages"]),
+            str(line["segments"]),
+            f"{line['price']} {prices.currency}",
+            "-" if line["cost"] is None else f"{line['cost']} {prices.currency}",
+        )
+    out.print(table)
 
 
 @keys_app.command("create")
