@@ -140,3 +140,15 @@ def test_with_redis_two_gateways_share_one_count(
     for response in answers:
         if response.status_code != 200:
             assert_rate_limited(response, limit=5, window=5)
+
+
+def test_when_redis_does_not_answer_requests_pass(
+    start_gateway: Callable[..., RunningGateway], caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    gateway = start_gateway(redis_url=f"redis://127.0.0.1:{port}/0", **TIGHT)
+    with gateway.client(gateway.account("acme")) as http:
+        assert {http.get("/v1/whoami").status_code for _ in range(8)} == {200}
+    assert "the rate limit store failed; requests pass unlimited" in caplog.text
