@@ -70,7 +70,8 @@ class ClaimDue:
 
     A scheduled message is due at its `send_at` (kept in `next_attempt_at`); claiming it
     records `queued` and then `sending`. Messages past their validity are failed with 30036
-    here instead of being claimed, and what they cost is refunded.
+    here instead of being claimed, and what they cost is refunded unless an attempt of
+    theirs may have reached the carrier (a lease that ran out mid-submit).
     """
 
     now: datetime
@@ -106,9 +107,12 @@ class ClaimDue:
         claimed: list[ClaimedMessage] = []
         events: list[dict[str, Any]] = []
         expired: list[str] = []
+        never_sent: list[str] = []  # expired without an attempt whose outcome is unknown
         for row in rows:
             if row.expires_at <= now:
                 expired.append(row.id)
+                if row.status != _S.SENDING:
+                    never_sent.append(row.id)
                 events.append(
                     _event(
                         row.id,
@@ -163,7 +167,7 @@ class ClaimDue:
                     updated_at=now,
                 )
             )
-            refund_unsent(connection, expired)
+            refund_unsent(connection, never_sent)
         if events:
             connection.execute(message_events.insert(), events)
             enqueue_status_webhooks(connection, [_change(event) for event in events])
