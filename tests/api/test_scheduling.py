@@ -113,6 +113,19 @@ def test_send_at_outside_the_window_is_refused(
     assert client.get("/v1/messages").json()["messages"] == []
 
 
+def test_preview_checks_send_at_and_stores_nothing(client: httpx.Client) -> None:
+    send_at = datetime.now(UTC) + timedelta(days=2)
+    payload = {"to": RECIPIENT, "from": SENDER, "body": "hi", "send_at": iso(send_at)}
+    preview = client.post("/v1/messages/preview", json=payload)
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["send_at"] == send_at.isoformat(timespec="microseconds").replace(
+        "+00:00", "Z"
+    )
+    too_soon = payload | {"send_at": iso(datetime.now(UTC) + timedelta(minutes=1))}
+    assert client.post("/v1/messages/preview", json=too_soon).json()["field"] == "send_at"
+    assert client.get("/v1/messages").json()["messages"] == []
+
+
 def test_send_at_without_a_time_zone_or_not_a_time_is_refused(client: httpx.Client) -> None:
     naive = (datetime.now(UTC) + timedelta(hours=1)).replace(tzinfo=None).isoformat()
     response = send(client, send_at=naive)
