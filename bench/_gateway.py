@@ -41,6 +41,9 @@ def _environ(database: Path, settings: dict[str, str]) -> dict[str, str]:
     return {
         **os.environ,
         "SMSGATE_DATABASE_URL": f"sqlite:///{database}",
+        # The figures are the gateway's capacity: no per-account request limit or queue cap.
+        "SMSGATE_LIMITS_API_RATE": "0",
+        "SMSGATE_LIMITS_QUEUE_CAP": "0",
         **{f"SMSGATE_{name.upper()}": value for name, value in settings.items()},
     }
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from starlette.types import ASGIApp
 
 from smsgate.api import ApiServices, Authenticator, create_api
+from smsgate.api.request_limits import RequestLimiter, build_limiter
 from smsgate.config import Settings, SimulatorSettings, SmppSettings
 from smsgate.delivery.dispatcher import Dispatcher
 from smsgate.delivery.inbound import InboundPolicy, InboundSink
@@ -54,6 +55,7 @@ class Gateway:
     carrier: SmppConnector | None
     webhooks: WebhookSender
     prices: PriceTable
+    limiter: RequestLimiter | None
 
 
 def build_gateway(settings: Settings) -> Gateway:
@@ -107,6 +109,7 @@ def build_gateway(settings: Settings) -> Gateway:
         carrier,
         webhooks,
         prices,
+        build_limiter(settings.limits, redis_url=settings.redis.url.get_secret_value()),
     )
 
 
@@ -153,6 +156,7 @@ def create_app(gateway: Gateway) -> ASGIApp:
             database,
             pepper=settings.auth.pepper.get_secret_value(),
             cache_seconds=settings.auth.cache_seconds,
+            limiter=gateway.limiter,
         ),
         prices=gateway.prices,
         on_accepted=gateway.dispatcher.wake,
@@ -198,3 +202,5 @@ async def run_gateway(gateway: Gateway) -> AsyncIterator[None]:
     finally:
         await gateway.writer.aclose()
         gateway.database.dispose()
+        if gateway.limiter is not None:
+            await gateway.limiter.aclose()

@@ -9,7 +9,7 @@ import gc
 import json
 import logging
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -33,10 +33,13 @@ from smsgate._cli_common import (
     settings,
 )
 from smsgate._cli_numbers import numbers_app, opt_outs_app
-from smsgate.app import build_gateway, create_app
+from smsgate.app import build_gateway, create_app, load_prices
+from smsgate.domain.pricing import format_micros, parse_amount, to_micros
 from smsgate.sandbox import curl_example, ensure_sandbox
 from smsgate.simulator.smsc import Simulator, serve_simulator
 from smsgate.store import accounts as account_store
+from smsgate.store import balances as balance_store
+from smsgate.store import usage as usage_store
 from smsgate.store.database import Database
 from smsgate.store.signing_secrets import rotate_signing_secret, signing_secrets
 from smsgate.webhooks.forwarder import Forwarded, Forwarder
@@ -286,6 +289,111 @@ def accounts_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     table = Table("id", "name", "created")
     for account in found:
         table.add_row(account.id, account.name, account.created_at.isoformat(timespec="seconds"))
+    out.print(table)
+
+
+@accounts_app.command("balance")
+def accounts_balance(
+    name: str,
+    set_to: Annotated[str | None, typer.Option("--set", help="Set the balance to this")] = None,
+    add: Annotated[
+        str | None, typer.Option("--add", help="Top up by this (negative: take away)")
+    ] = None,
+    unlimited: Annotated[
+        bool, typer.Option("--unlimited", help="No balance: send without limit")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show an account's balance, or set it, top it up or make the account unlimited."""
+    if sum((set_to is not None, add is not None, unlimited)) > 1:
+        fail("Give one of --set, --add and --unlimited, not several.")
+    current = settings()
+    currency = guarded(lambda: load_prices(current)).currency
+    try:
+        set_micros = None if set_to is None else parse_amount(set_to)
+        add_micros = None if add is None else parse_amount(add)
+    except ValueError as exc:
+        fail(f"{exc}.")
+    account, balance = run_in_store(
+        current,
+        lambda c: balance_store.change_balance(
+            c, name, set_to=set_micros, add=add_micros, unlimited=unlimited
+        ),
+        "changing a balance",
+    )
+    shown = None if balance is None else format_micros(balance)
+    if as_json:
+        print(json.dumps({"account_id": account.id, "balance": shown, "currency": currency}))
+    elif shown is None:
+        out.print(f"{account.name} ({account.id}): unlimited", highlight=False)
+    else:
+        out.print(f"{account.name} ({account.id}): {shown} {currency}", highlight=False)
+
+
+def _day(text: str | None, default: date) -> date:
+    if text is None:
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"'{text}' is not a day; write it as YYYY-MM-DD.")
+
+
+@app.command("usage")
+def usage_command(
+    account: Annotated[
+        str | None, typer.Option("--account", help="Account name or id (default: all)")
+    ] = None,
+    start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today)")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Messages, price and connector cost by day, country and connector (default: this month)."""
+    last = _day(end, datetime.now(UTC).date())
+    first = _day(start, last.replace(day=1))
+    if first > last:
+        fail(f"--start {first} is after --end {last}; give start on or before end.")
+    current = settings()
+    prices = guarded(lambda: load_prices(current))
+
+    def read(connection: Any) -> list[usage_store.UsageRow]:
+        account_id = None
+        if account is not None:
+            account_id = account_store.get_account(connection, account).id
+        return usage_store.usage(connection, account_id, first, last, by_connector=True)
+
+    rows = run_in_store(current, read, "reading usage")
+    report: list[dict[str, Any]] = []
+    for row in rows:
+        cost = (
+            None if row.connector is None else prices.cost(row.connector, row.country, row.segments)
+        )
+        report.append(
+            {
+                "day": row.day,
+                "country": row.country,
+                "connector": row.connector,
+                "messages": row.messages,
+                "segments": row.segments,
+                "price": format_micros(row.charge_micros),
+                "cost": None if cost is None else format_micros(to_micros(cost)),
+                "currency": prices.currency,
+            }
+        )
+    if as_json:
+        print(json.dumps(report))
+        return
+    table = Table("day", "country", "connector", "messages", "segments", "price", "cost")
+    for line in report:
+        table.add_row(
+            line["day"],
+            line["country"],
+            line["connector"] or "-",
+            str(line["messages"]),
+            str(line["segments"]),
+            f"{line['price']} {prices.currency}",
+            "-" if line["cost"] is None else f"{line['cost']} {prices.currency}",
+        )
     out.print(table)
 
 

@@ -54,6 +54,19 @@ class MessagesSettings(_Section):
     # of the account.
     opt_out_scope: Literal["number", "account"] = "number"
 
+    # How far ahead `send_at` must be, and may be (seconds): 5 minutes to 35 days.
+    schedule_min_lead: float = Field(300.0, ge=0)
+    schedule_max_lead: float = Field(35 * 86_400.0, gt=0)
+
+    @model_validator(mode="after")
+    def _schedule_window_is_open(self) -> MessagesSettings:
+        if self.schedule_min_lead >= self.schedule_max_lead:
+            raise ValueError(
+                f"schedule_min_lead ({self.schedule_min_lead}) must be shorter than "
+                f"schedule_max_lead ({self.schedule_max_lead})"
+            )
+        return self
+
 
 class InboundSettings(_Section):
     """Messages from handsets."""
@@ -68,6 +81,34 @@ class ContentSettings(_Section):
 
     # "warn": findings come back as `warnings`; "reject": they are 400 errors (30007).
     policy: Literal["warn", "reject"] = "warn"
+
+
+class LimitsSettings(_Section):
+    """What one account may ask of the API (see smsgate.api.request_limits)."""
+
+    # Requests a second, sustained (measured over `api_window` seconds); 0: no limit.
+    api_rate: int = Field(100, ge=0)
+    # The most requests in any one second, so a client may burst above `api_rate` briefly.
+    api_burst: int = Field(200, ge=1)
+    api_window: int = Field(10, ge=1, le=3600)
+    strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = "moving-window"
+    # Messages an account may have waiting (queued or being sent); 0: no cap.
+    queue_cap: int = Field(100_000, ge=0)
+
+    @model_validator(mode="after")
+    def _burst_covers_rate(self) -> LimitsSettings:
+        if self.api_rate and self.api_burst < self.api_rate:
+            raise ValueError(
+                f"api_burst ({self.api_burst}) must be at least api_rate ({self.api_rate})"
+            )
+        return self
+
+
+class RedisSettings(_Section):
+    """Shared state for several gateway processes; empty: each process keeps its own."""
+
+    # redis://[:password@]host:port/db (SMSGATE_REDIS_URL); wrapped: it may hold a password.
+    url: SecretStr = SecretStr("")
 
 
 class DeliverySettings(_Section):
@@ -162,6 +203,8 @@ class Settings(_Section):
     messages: MessagesSettings = MessagesSettings()
     inbound: InboundSettings = InboundSettings()
     content: ContentSettings = ContentSettings()
+    limits: LimitsSettings = LimitsSettings()
+    redis: RedisSettings = RedisSettings()
     delivery: DeliverySettings = DeliverySettings()
     smpp: SmppSettings = SmppSettings()
     simulator: SimulatorSettings = SimulatorSettings()

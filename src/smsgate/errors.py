@@ -11,7 +11,11 @@
     │   ├── OptedOutError             21610
     │   └── ContentRejectedError      30007 (content policy "reject")
     ├── NotFoundError                 20404: the resource is absent (or not yours)
-    ├── ConflictError                 409: idempotency key reused with another body
+    ├── ConflictError                 409: idempotency key reused, or too late to cancel
+    ├── LimitError                    the request is fine but exceeds what the account may do
+    │   ├── RateLimitedError          429 20429: too many requests (carries headers)
+    │   ├── QueueFullError            429 30001: too many messages waiting
+    │   └── InsufficientBalanceError  402 20003: the balance cannot cover the price
     ├── AuthError                     401: missing, wrong, revoked or expired credentials
     ├── StoreError                    the database failed us
     ├── DeliveryError                 a connector could not hand a message over
@@ -32,6 +36,8 @@ class ErrorCode(IntEnum):
 
     BAD_REQUEST = 20001
     UNAUTHORIZED = 20003
+    # The same number, as the agreed API contract gives it to a balance refusal (402).
+    INSUFFICIENT_BALANCE = 20003
     NOT_FOUND = 20404
     CONFLICT = 20409
     UNSUPPORTED_MEDIA_TYPE = 20415
@@ -122,6 +128,32 @@ class NotFoundError(SmsgateError):
 
 class ConflictError(SmsgateError):
     code = ErrorCode.CONFLICT
+
+
+class LimitError(SmsgateError):
+    """A valid request over one of the account's limits; nothing of it was stored."""
+
+    title = "Limit reached"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class RateLimitedError(LimitError):
+    code = ErrorCode.TOO_MANY_REQUESTS
+    title = "Too many requests"
+
+
+class QueueFullError(LimitError):
+    code = ErrorCode.QUEUE_OVERFLOW
+    title = "Queue full"
+
+
+class InsufficientBalanceError(LimitError):
+    code = ErrorCode.INSUFFICIENT_BALANCE
+    title = "Insufficient balance"
 
 
 class AuthError(SmsgateError):

@@ -19,8 +19,6 @@ from smsgate_client import (
 )
 from tests.conftest import RECIPIENT, SENDER, Credentials, RunningGateway
 
-pytestmark = pytest.mark.skip(reason="endpoint lands with issue 5/6; enabled at merge")
-
 NEW_NUMBER = "+15005550100"
 
 

@@ -28,6 +28,7 @@ from smsgate.smpp import (
     parse_udh,
 )
 from smsgate.smpp.esme import SmppTimeouts
+from smsgate.smpp.time_format import parse_relative_time
 from smsgate.smpp.tlv import get_int
 from smsgate.store.queue import ClaimedMessage
 
@@ -138,6 +139,19 @@ def test_submit_returns_the_message_id_and_the_receipt_follows(bind_mode: str) -
         assert record.pdu.source_addr == FROM.removeprefix("+")
         assert record.pdu.registered_delivery == 1
         assert [m.text for m in simulator.handset(TO)] == ["hello"]
+
+    run(scenario)
+
+
+def test_submit_sm_carries_what_is_left_of_the_validity_period() -> None:
+    async def scenario() -> None:
+        async with Simulator() as simulator, bound(simulator) as connector:
+            await connector.submit(message("x" * 200))  # two segments, the same validity
+        records = simulator.submits
+        assert len(records) == 2
+        for record in records:
+            left = parse_relative_time(record.pdu.validity_period)
+            assert 3590 <= left <= 3600  # the message was made valid for an hour
 
     run(scenario)
 

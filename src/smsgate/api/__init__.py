@@ -18,6 +18,7 @@ from smsgate.api import (
     oauth,
     opt_outs,
     simulator,
+    usage,
     webhook_deliveries,
 )
 from smsgate.api._fastpath import Endpoint, FastPath, fast_routes
@@ -54,6 +55,7 @@ def create_api(services: ApiServices, **fastapi_options: Any) -> ASGIApp:
         conversations,
         numbers,
         opt_outs,
+        usage,
         webhook_deliveries,
         events,
     ):

@@ -1,4 +1,4 @@
-"""`/v1/whoami` and `/v1/account`: who is calling, and the account's webhook settings.
+"""`/v1/whoami` and `/v1/account`: who is calling, the account's webhook settings and balance.
 
 `GET /v1/whoami` is cheap and authenticated: it is also the ceiling `make bench` measures
 the send path against.
@@ -17,8 +17,10 @@ from starlette.responses import Response
 from smsgate.api._fastpath import JSONBytesResponse, fast, json_response
 from smsgate.api.resources import timestamp
 from smsgate.api.services import ApiServices
+from smsgate.domain.pricing import format_micros
 from smsgate.errors import ValidationError
 from smsgate.store import accounts as account_store
+from smsgate.store.balances import get_balance
 from smsgate.store.signing_secrets import signing_secrets
 from smsgate.store.webhooks import enable_url
 from smsgate.store.writer import Call
@@ -36,6 +38,7 @@ def build_router(services: ApiServices) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["account"])
     auth = services.auth
     allow_private = services.settings.webhook.allow_private
+    currency = services.prices.currency
 
     @router.get("/whoami", summary="The account and key behind these credentials")
     @fast
@@ -53,6 +56,7 @@ def build_router(services: ApiServices) -> APIRouter:
         def read(connection: Connection) -> dict[str, Any]:
             account = account_store.get_account(connection, account_id)
             secrets = signing_secrets(connection, account_id, now)
+            balance = get_balance(connection, account_id)
             return {
                 "id": account.id,
                 "name": account.name,
@@ -60,6 +64,9 @@ def build_router(services: ApiServices) -> APIRouter:
                 "status_callback": account_store.status_callback(connection, account_id),
                 "webhook_secret": secrets[0],
                 "webhook_secrets_in_use": len(secrets),
+                # null: unlimited; otherwise what is left to spend, in `currency`.
+                "balance": None if balance is None else format_micros(balance),
+                "currency": currency,
             }
 
         # Through the writer: the first read makes the account's signing secret.

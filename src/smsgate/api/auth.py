@@ -1,5 +1,8 @@
 """Who is calling: HTTP Basic with an API key, or a Bearer access token.
 
+Each authenticated request is also counted against its account's request limit (see
+request_limits), so every endpoint, the fast path's included, is limited in one place.
+
 A verified credential is remembered for `auth.cache_seconds` so the hot path costs one
 dict lookup, not a database read; that is also the longest a key revoked by another
 process keeps working here. Failures are never cached.
@@ -18,6 +21,7 @@ from fastapi import Request
 from sqlalchemy import Connection
 
 from smsgate.api.problems import AuthFailed
+from smsgate.api.request_limits import RequestLimiter
 from smsgate.cache import TTLCache
 from smsgate.domain.credentials import TOKEN_PREFIX, hash_token, secret_matches
 from smsgate.domain.ids import AccountId, KeyId
@@ -53,8 +57,10 @@ class Authenticator:
         pepper: str,
         cache_seconds: float,
         clock: Callable[[], float] = time.monotonic,
+        limiter: RequestLimiter | None = None,
     ) -> None:
         self._database = database
+        self._limiter = limiter
         self._pepper = pepper
         self._cache_seconds = cache_seconds
         self._cache: TTLCache[str, Principal] = TTLCache(clock=clock)
@@ -66,7 +72,10 @@ class Authenticator:
                 "This endpoint needs an API key: HTTP Basic with the key id (SK…) as user "
                 "and the secret as password, or a Bearer token from /v1/oauth/token."
             )
-        return await self._cache.get(header, lambda: self._verify(header))
+        principal = await self._cache.get(header, lambda: self._verify(header))
+        if self._limiter is not None:
+            await self._limiter.check(principal.account_id)
+        return principal
 
     async def verify_key(self, key_id: str, secret: str) -> ApiKey:
         """The live key for these credentials; AuthFailed if unknown, wrong or revoked."""

@@ -1,4 +1,4 @@
-"""`/v1/messages`: send, preview, look up and list messages.
+"""`/v1/messages`: send (now or at `send_at`), preview, cancel, look up and list messages.
 
 `POST /v1/messages` is the hot path: it reads the body with msgspec (one pass, strict),
 validates with pure domain functions, and awaits the group-commit writer, so a 201 is
@@ -17,12 +17,15 @@ from starlette.responses import Response
 
 from smsgate.api._fastpath import fast, json_response
 from smsgate.api._ownership import NumberOwnership
+from smsgate.api._queue_cap import QueueCap
 from smsgate.api.auth import Principal
 from smsgate.api.problems import problem
-from smsgate.api.resources import message_resource, smart_encoding_resource
+from smsgate.api.resources import message_resource, smart_encoding_resource, timestamp
 from smsgate.api.services import ApiServices
 from smsgate.domain.content import ContentWarning, check_content
 from smsgate.domain.ids import AccountId, new_message_id
+from smsgate.domain.pricing import to_micros
+from smsgate.domain.schedule import check_send_at
 from smsgate.domain.status import Direction, MessageStatus
 from smsgate.domain.submission import MessagePlan, plan_message
 from smsgate.errors import (
@@ -36,6 +39,7 @@ from smsgate.errors import (
     OptedOutError,
     ValidationError,
 )
+from smsgate.store.cancellation import CancelMessage
 from smsgate.store.messages import (
     CreateMessage,
     MessageFilter,
@@ -56,6 +60,7 @@ class SendRequest(msgspec.Struct, forbid_unknown_fields=True, rename={"from_": "
     status_callback: str | None = None
     validity_period: int | None = None
     smart_encoding: bool | None = None
+    send_at: datetime | None = None
 
 
 _decoder = msgspec.json.Decoder(SendRequest)
@@ -80,7 +85,7 @@ def _decode(request_body: bytes, content_type: str | None) -> SendRequest:
             field = message.split("`")[1]
             raise ValidationError(
                 f"'{field}' is not a field of a message; the fields are to, from, body, "
-                "status_callback, validity_period and smart_encoding.",
+                "status_callback, validity_period, smart_encoding and send_at.",
                 field=field,
             ) from None
         if message.startswith("Object missing required field"):
@@ -106,6 +111,15 @@ def build_router(services: ApiServices) -> APIRouter:
     router = APIRouter(prefix="/v1/messages", tags=["messages"])
     settings = services.settings
     ownership = NumberOwnership(services.database, ttl=settings.auth.cache_seconds)
+    queue_cap = QueueCap(services.database, settings.limits.queue_cap)
+    min_lead = timedelta(seconds=settings.messages.schedule_min_lead)
+    max_lead = timedelta(seconds=settings.messages.schedule_max_lead)
+
+    def scheduled_for(request: SendRequest, now: datetime) -> datetime | None:
+        if request.send_at is None:
+            return None
+        return check_send_at(request.send_at, now=now, min_lead=min_lead, max_lead=max_lead)
+
     auth = services.auth
     allow_private = settings.webhook.allow_private
     reject_content = settings.content.policy == "reject"
@@ -189,6 +203,10 @@ def build_router(services: ApiServices) -> APIRouter:
             )
         result, warnings = await plan(principal, parsed)
         now = datetime.now(UTC)
+        send_at = scheduled_for(parsed, now)
+        if send_at is None:
+            await queue_cap.reserve(principal.account_id)
+        starts = send_at or now
         record = MessageRecord(
             id=new_message_id(),
             account_id=principal.account_id,
@@ -196,7 +214,7 @@ def build_router(services: ApiServices) -> APIRouter:
             to=result.destination.e164,
             from_=result.sender.value,
             body=result.encoded.text,
-            status=MessageStatus.QUEUED,
+            status=MessageStatus.QUEUED if send_at is None else MessageStatus.SCHEDULED,
             encoding=result.encoded.encoding,
             segments=len(result.encoded.segments),
             price=str(result.price),
@@ -205,19 +223,21 @@ def build_router(services: ApiServices) -> APIRouter:
             is_test=principal.is_test,
             status_callback=parsed.status_callback,
             validity_period=result.validity_period,
-            expires_at=now + timedelta(seconds=result.validity_period),
+            expires_at=starts + timedelta(seconds=result.validity_period),
             attempt=0,
             error_code=None,
             error_message=None,
             created_at=now,
             updated_at=now,
+            send_at=send_at,
         )
         stored, replayed = await services.writer.submit(
             CreateMessage(
                 record,
-                next_attempt_at=now,
+                next_attempt_at=starts,
                 idempotency_key=idempotency_key,
                 request_hash=_request_hash(parsed) if idempotency_key is not None else None,
+                charge_micros=to_micros(result.price),
             )
         )
         headers = [(b"location", f"/v1/messages/{stored.id}".encode())]
@@ -243,6 +263,7 @@ def build_router(services: ApiServices) -> APIRouter:
         if isinstance(parsed, Response):
             return parsed
         result, warnings = await plan(principal, parsed)
+        send_at = scheduled_for(parsed, datetime.now(UTC))
         encoded = result.encoded
         return json_response(
             {
@@ -259,10 +280,23 @@ def build_router(services: ApiServices) -> APIRouter:
                 "price_unit": result.price_unit,
                 "country": result.destination.country,
                 "validity_period": result.validity_period,
+                "send_at": timestamp(send_at),
                 "smart_encoding": smart_encoding_resource(encoded, enabled=result.smart_encoding),
                 "warnings": [_warning(w) for w in warnings],
             }
         )
+
+    @router.post(
+        "/{message_id}/cancel",
+        summary="Cancel a scheduled or still-queued message",
+        responses={409: {"description": "The message is past the point of canceling."}},
+    )
+    async def cancel(message_id: str, request: Request) -> Response:
+        principal = await auth(request)
+        record = await services.writer.submit(
+            CancelMessage(principal.account_id, message_id, datetime.now(UTC))
+        )
+        return json_response(message_resource(record))
 
     @router.get("/{message_id}", summary="Look up a message and its status history")
     async def read(message_id: str, request: Request) -> Response:

@@ -21,6 +21,8 @@ from smsgate.errors import (
     AuthError,
     ConflictError,
     ErrorCode,
+    InsufficientBalanceError,
+    LimitError,
     NotFoundError,
     SmsgateError,
     StoreError,
@@ -36,6 +38,8 @@ _STATUS = {
     AuthError: 401,
     NotFoundError: 404,
     ConflictError: 409,
+    InsufficientBalanceError: 402,
+    LimitError: 429,
     StoreError: 503,
 }
 _TITLE = {
@@ -95,8 +99,10 @@ def problem_for(error: SmsgateError) -> Response:
     title = getattr(error, "title", None) or next(
         (_TITLE[c] for c in type(error).__mro__ if c in _TITLE), "Error"
     )
-    headers = None
-    if isinstance(error, AuthError):
+    headers: dict[str, str] | None = None
+    if isinstance(error, LimitError):
+        headers = error.headers
+    elif isinstance(error, AuthError):
         challenge = WWW_AUTHENTICATE
         bearer_error = getattr(error, "bearer_error", None)
         if bearer_error:

@@ -35,6 +35,7 @@ def message_resource(record: MessageRecord) -> dict[str, Any]:
         "test": record.is_test,
         "status_callback": record.status_callback,
         "validity_period": record.validity_period,
+        "send_at": timestamp(record.send_at),
         "attempts": record.attempt,
         "error_code": record.error_code,
         "error_message": record.error_message,

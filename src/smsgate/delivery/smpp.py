@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Final, Literal, Self
 
@@ -51,6 +53,7 @@ from smsgate.smpp.esme import (
     SmppTimeouts,
     status_name,
 )
+from smsgate.smpp.time_format import relative_time
 from smsgate.store.queue import ClaimedMessage
 
 __all__ = ["InboundCallback", "ReceiptCallback", "SmppConnector", "SmppConnectorConfig"]
@@ -317,6 +320,9 @@ class SmppConnector:
         destination = message.to
         if config.dest_ton == TON_INTERNATIONAL:
             destination = destination.removeprefix("+")
+        # What is left of the message's validity, so the SMSC stops trying when we would.
+        left = math.ceil((message.expires_at - datetime.now(UTC)).total_seconds())
+        validity_period = relative_time(max(1, left))
         ids: list[str] = []
         for seqnum, payload in enumerate(payloads, 1):
             esm_class = 0
@@ -344,6 +350,7 @@ class SmppConnector:
                         dest_addr_npi=config.dest_npi,
                         destination_addr=destination,
                         esm_class=esm_class,
+                        validity_period=validity_period,
                         registered_delivery=config.registered_delivery,
                         data_coding=data_coding,
                         short_message=short_message,

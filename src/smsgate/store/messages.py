@@ -12,8 +12,15 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, or_, select
 
 from smsgate.domain.ids import AccountId, MessageId
+from smsgate.domain.pricing import format_micros
 from smsgate.domain.status import MessageStatus
-from smsgate.errors import ConflictError, InvalidParameterError, NotFoundError
+from smsgate.errors import (
+    ConflictError,
+    InsufficientBalanceError,
+    InvalidParameterError,
+    NotFoundError,
+)
+from smsgate.store.balances import balances_for_update, debit
 from smsgate.store.schema import message_events, messages
 
 
@@ -54,6 +61,7 @@ class MessageRecord:
     partial: bool = False
     """Inbound: some parts never arrived; the body is what did."""
     events: tuple[MessageEvent, ...] = field(default=())
+    send_at: datetime | None = None
 
 
 _COLUMNS = {
@@ -78,12 +86,16 @@ class CreateMessage:
 
     With an `idempotency_key`, an earlier message under the same key is returned instead
     (`replayed=True`) when the request was the same, and ConflictError raised when not.
+
+    `charge_micros` is taken from the account's balance in the same transaction, if the
+    account has one; InsufficientBalanceError (and nothing stored) when it cannot cover it.
     """
 
     record: MessageRecord
     next_attempt_at: datetime | None
     idempotency_key: str | None = None
     request_hash: str | None = None
+    charge_micros: int = 0
 
     def run(self, connection: Connection) -> tuple[MessageRecord, bool]:
         outcome = CreateMessage.run_batch(connection, [self])[0]
@@ -96,14 +108,35 @@ class CreateMessage:
         outcomes: list[Any] = [None] * len(jobs)
         seen: dict[tuple[str, str], CreateMessage] = {}
         inserts: list[CreateMessage] = []
+        balances = balances_for_update(
+            connection, {job.record.account_id for job in jobs if job.charge_micros}
+        )
+        debits: dict[str, int] = {}
+        debited: set[int] = set()  # id() of the jobs paid from a balance
+
+        def afford(index: int, job: CreateMessage) -> bool:
+            account = job.record.account_id
+            if account not in balances or not job.charge_micros:
+                return True
+            left = balances[account] - debits.get(account, 0)
+            if job.charge_micros > left:
+                outcomes[index] = job._refusal(left)
+                return False
+            debits[account] = debits.get(account, 0) + job.charge_micros
+            debited.add(id(job))
+            return True
+
         for index, job in enumerate(jobs):
             if job.idempotency_key is None:
-                inserts.append(job)
-                outcomes[index] = (job.record, False)
+                if afford(index, job):
+                    inserts.append(job)
+                    outcomes[index] = (job.record, False)
                 continue
             key = (job.record.account_id, job.idempotency_key)
             earlier = seen.get(key) or _find_by_key(connection, *key)
             if earlier is None:
+                if not afford(index, job):
+                    continue
                 seen[key] = job
                 inserts.append(job)
                 outcomes[index] = (job.record, False)
@@ -116,7 +149,8 @@ class CreateMessage:
                     f"request (message {previous.id}). Use a new key for a new message."
                 )
         if inserts:
-            connection.execute(messages.insert(), [job._row() for job in inserts])
+            debit(connection, debits)
+            connection.execute(messages.insert(), [job._row(id(job) in debited) for job in inserts])
             connection.execute(
                 message_events.insert(),
                 [
@@ -133,7 +167,15 @@ class CreateMessage:
             )
         return outcomes
 
-    def _row(self) -> dict[str, Any]:
+    def _refusal(self, left: int) -> InsufficientBalanceError:
+        unit = self.record.price_unit
+        return InsufficientBalanceError(
+            f"This message costs {format_micros(self.charge_micros)} {unit} and the account's "
+            f"balance is {format_micros(left)} {unit}. Top it up (smsgate accounts balance "
+            "NAME --add AMOUNT) and send again."
+        )
+
+    def _row(self, debited: bool) -> dict[str, Any]:
         r = self.record
         return {
             "id": r.id,
@@ -162,6 +204,9 @@ class CreateMessage:
             "error_message": r.error_message,
             "keyword": r.keyword,
             "partial": r.partial,
+            "charge_micros": self.charge_micros,
+            "send_at": r.send_at,
+            "debited": debited,
         }
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from smsgate.domain.ids import AccountId, MessageId
 from smsgate.domain.status import MessageStatus
 from smsgate.errors import ErrorCode
+from smsgate.store.balances import refund_unsent
 from smsgate.store.receipts import RecordedPart, apply_early_receipts
 from smsgate.store.schema import message_events, message_parts, messages
 from smsgate.store.webhooks import StatusChange, enqueue_status_webhooks
@@ -67,7 +68,10 @@ def _change(event: dict[str, Any]) -> StatusChange:
 class ClaimDue:
     """Claim up to `limit` messages that are due now or whose lease has expired.
 
-    Messages past their validity are failed with 30036 here instead of being claimed.
+    A scheduled message is due at its `send_at` (kept in `next_attempt_at`); claiming it
+    records `queued` and then `sending`. Messages past their validity are failed with 30036
+    here instead of being claimed, and what they cost is refunded unless an attempt of
+    theirs may have reached the carrier (a lease that ran out mid-submit).
     """
 
     now: datetime
@@ -94,26 +98,30 @@ class ClaimDue:
             query = select(*columns).where(where).order_by(*order).limit(limit)
             return list(connection.execute(query.with_for_update(skip_locked=True)).all())
 
-        # Two queries, not one with OR: each then walks its index in order and stops at
-        # `limit`, where one query would sort the whole backlog on every claim.
+        # A query per status, not one with OR: each then walks its index in order and stops
+        # at `limit`, where one query would sort the whole backlog on every claim.
         rows = claim(
             and_(messages.c.status == _S.SENDING, messages.c.lease_until < now),
             self.limit,
             messages.c.seq,
         )
-        if len(rows) < self.limit:
-            rows += claim(
-                and_(messages.c.status == _S.QUEUED, messages.c.next_attempt_at <= now),
-                self.limit - len(rows),
-                messages.c.next_attempt_at,
-                messages.c.seq,
-            )
+        for waiting in (_S.SCHEDULED, _S.QUEUED):
+            if len(rows) < self.limit:
+                rows += claim(
+                    and_(messages.c.status == waiting, messages.c.next_attempt_at <= now),
+                    self.limit - len(rows),
+                    messages.c.next_attempt_at,
+                    messages.c.seq,
+                )
         claimed: list[ClaimedMessage] = []
         events: list[dict[str, Any]] = []
         expired: list[str] = []
+        never_sent: list[str] = []  # expired without an attempt whose outcome is unknown
         for row in rows:
             if row.expires_at <= now:
                 expired.append(row.id)
+                if row.status != _S.SENDING:
+                    never_sent.append(row.id)
                 events.append(
                     _event(
                         row.id,
@@ -127,6 +135,8 @@ class ClaimDue:
                 continue
             attempt = row.attempt + 1
             detail = "lease expired; trying again" if row.status == _S.SENDING else None
+            if row.status == _S.SCHEDULED:
+                events.append(_event(row.id, _S.QUEUED, now, row.attempt, detail="send_at reached"))
             claimed.append(
                 ClaimedMessage(
                     MessageId(row.id),
@@ -166,6 +176,7 @@ class ClaimDue:
                     updated_at=now,
                 )
             )
+            refund_unsent(connection, never_sent)
         if events:
             connection.execute(message_events.insert(), events)
             enqueue_status_webhooks(connection, [_change(event) for event in events])
@@ -233,6 +244,8 @@ class RecordOutcome:
             ]
             connection.execute(message_events.insert(), events)
             enqueue_status_webhooks(connection, [_change(event) for event in events])
+            # The carrier refused it (or it could not be sent): it never left, so it is free.
+            refund_unsent(connection, [job.message_id for job in current if job.kind == "failed"])
             # After the `sent` events: a receipt that came early may move a message on at
             # once, and its event and webhook must follow `sent`, not precede it.
             _record_parts(connection, [job for job in current if job.kind == "sent"])

@@ -83,6 +83,8 @@ accounts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # Where status webhooks go for messages sent without their own status_callback.
     Column("status_callback", Text),
+    # Millionths of the price table's currency left to spend; NULL: unlimited.
+    Column("balance_micros", BigInteger),
 )
 
 api_keys = Table(
@@ -163,6 +165,12 @@ messages = Table(
     # parts never arrived (delivered as what came, after the reassembly timeout).
     Column("keyword", String(8)),
     Column("partial", Boolean, nullable=False, server_default=false()),
+    # What the message costs in millionths (zero once refunded), and whether that was
+    # taken from the account's balance (so a refund knows to give it back).
+    Column("charge_micros", BigInteger, nullable=False, server_default="0"),
+    # When a scheduled message was asked to go (it waits in next_attempt_at until then).
+    Column("send_at", UTCDateTime),
+    Column("debited", Boolean, nullable=False, server_default=false()),
     Index("ix_messages_account_seq", "account_id", "seq"),
     Index("ix_messages_due", "status", "next_attempt_at"),
     Index("uq_messages_idempotency", "account_id", "idempotency_key", unique=True),
