@@ -36,7 +36,6 @@ from smsgate.errors import (
     InvalidFromError,
     InvalidParameterError,
     InvalidToError,
-    OptedOutError,
     ValidationError,
 )
 from smsgate.store.cancellation import CancelMessage
@@ -47,7 +46,7 @@ from smsgate.store.messages import (
     get_message,
     list_messages,
 )
-from smsgate.store.opt_outs import is_opted_out
+from smsgate.store.opt_outs import is_opted_out, opted_out_error
 from smsgate.webhooks.urls import check_webhook_url
 
 
@@ -125,8 +124,10 @@ def build_router(services: ApiServices) -> APIRouter:
     reject_content = settings.content.policy == "reject"
 
     async def plan(
-        principal: Principal, request: SendRequest
+        principal: Principal, request: SendRequest, *, read_opt_outs: bool
     ) -> tuple[MessagePlan, list[ContentWarning]]:
+        """Validate and price a send. `read_opt_outs`: refuse an opted-out recipient here
+        (a preview); a create leaves that to the transaction that stores the message."""
         smart = (
             settings.messages.smart_encoding
             if request.smart_encoding is None
@@ -153,12 +154,10 @@ def build_router(services: ApiServices) -> APIRouter:
                 request.status_callback, allow_private=allow_private, field="status_callback"
             )
         to = result.destination.e164
-        if await services.database.read(lambda c: is_opted_out(c, account_id, to, sender)):
-            raise OptedOutError(
-                f"{to} has opted out of messages from {sender} (texted STOP, or was added to "
-                "your opt-outs); nothing was sent. They can text START to opt back in.",
-                field="to",
-            )
+        if read_opt_outs and await services.database.read(
+            lambda c: is_opted_out(c, account_id, to, sender)
+        ):
+            raise opted_out_error(to, sender)
         warnings = check_content(
             request.body, marketing=await ownership.is_marketing(account_id, sender)
         )
@@ -201,7 +200,7 @@ def build_router(services: ApiServices) -> APIRouter:
                 f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters.",
                 field="Idempotency-Key",
             )
-        result, warnings = await plan(principal, parsed)
+        result, warnings = await plan(principal, parsed, read_opt_outs=False)
         now = datetime.now(UTC)
         send_at = scheduled_for(parsed, now)
         if send_at is None:
@@ -238,6 +237,7 @@ def build_router(services: ApiServices) -> APIRouter:
                 idempotency_key=idempotency_key,
                 request_hash=_request_hash(parsed) if idempotency_key is not None else None,
                 charge_micros=to_micros(result.price),
+                refuse_opted_out=True,
             )
         )
         headers = [(b"location", f"/v1/messages/{stored.id}".encode())]
@@ -262,7 +262,7 @@ def build_router(services: ApiServices) -> APIRouter:
         parsed = await read_request(request)
         if isinstance(parsed, Response):
             return parsed
-        result, warnings = await plan(principal, parsed)
+        result, warnings = await plan(principal, parsed, read_opt_outs=True)
         send_at = scheduled_for(parsed, datetime.now(UTC))
         encoded = result.encoded
         return json_response(

@@ -12,7 +12,7 @@ from smsgate.api._fastpath import json_response
 from smsgate.api.resources import timestamp
 from smsgate.api.services import ApiServices
 from smsgate.errors import NotFoundError
-from smsgate.store.messages import decode_cursor, encode_cursor
+from smsgate.store.cursors import decode_cursor, encode_cursor
 from smsgate.store.webhooks import Redeliver, WebhookDelivery, list_deliveries
 
 State = Literal["pending", "delivering", "delivered", "failed", "disabled"]

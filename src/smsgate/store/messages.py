@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,10 +15,11 @@ from smsgate.domain.status import MessageStatus
 from smsgate.errors import (
     ConflictError,
     InsufficientBalanceError,
-    InvalidParameterError,
     NotFoundError,
 )
 from smsgate.store.balances import balances_for_update, debit
+from smsgate.store.cursors import decode_cursor, encode_cursor
+from smsgate.store.opt_outs import opted_out_among, opted_out_error
 from smsgate.store.schema import message_events, messages
 
 
@@ -96,6 +95,9 @@ class CreateMessage:
     idempotency_key: str | None = None
     request_hash: str | None = None
     charge_micros: int = 0
+    # Refuse (21610) a recipient who opted out, in the transaction that would store the
+    # message, so a STOP committed just before is never missed. Replies to keywords don't.
+    refuse_opted_out: bool = False
 
     def run(self, connection: Connection) -> tuple[MessageRecord, bool]:
         outcome = CreateMessage.run_batch(connection, [self])[0]
@@ -113,8 +115,20 @@ class CreateMessage:
         )
         debits: dict[str, int] = {}
         debited: set[int] = set()  # id() of the jobs paid from a balance
+        opted_out = opted_out_among(
+            connection,
+            {
+                (j.record.account_id, j.record.to, j.record.from_)
+                for j in jobs
+                if j.refuse_opted_out
+            },
+        )
 
         def afford(index: int, job: CreateMessage) -> bool:
+            r = job.record
+            if job.refuse_opted_out and (r.account_id, r.to, r.from_) in opted_out:
+                outcomes[index] = opted_out_error(r.to, r.from_)
+                return False
             account = job.record.account_id
             if account not in balances or not job.charge_micros:
                 return True
@@ -253,24 +267,6 @@ class MessageFilter:
     direction: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
-
-
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("s"):
-            raise ValueError(text)
-        return int(text[1:])
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidParameterError(
-            f"Cursor '{cursor}' is not one this API gave out; pass 'next_cursor' from a "
-            "previous page unchanged.",
-            field="cursor",
-        ) from None
 
 
 def list_messages(

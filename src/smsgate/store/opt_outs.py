@@ -11,7 +11,8 @@ from typing import Literal
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
-from smsgate.store.messages import decode_cursor, encode_cursor
+from smsgate.errors import OptedOutError
+from smsgate.store.cursors import decode_cursor, encode_cursor
 from smsgate.store.schema import opt_out_events, opt_outs
 
 Source = Literal["keyword", "api", "import"]
@@ -136,6 +137,37 @@ def opt_in(
         _audit(connection, account_id, phone, number, "opt_in", source, at)
         removed.append(existing)
     return removed
+
+
+def opted_out_error(phone: str, sender: str) -> OptedOutError:
+    return OptedOutError(
+        f"{phone} has opted out of messages from {sender} (texted STOP, or was added to "
+        "your opt-outs); nothing was sent. They can text START to opt back in.",
+        field="to",
+    )
+
+
+def opted_out_among(
+    connection: Connection, wanted: set[tuple[str, str, str]]
+) -> set[tuple[str, str, str]]:
+    """Which of these (account id, phone, sender) may not be sent to: the phone opted out
+    of that sender or of the whole account. One query for all of them."""
+    if not wanted:
+        return set()
+    found = {
+        (row.account_id, row.phone, row.number)
+        for row in connection.execute(
+            select(opt_outs.c.account_id, opt_outs.c.phone, opt_outs.c.number).where(
+                opt_outs.c.account_id.in_({account for account, _, _ in wanted}),
+                opt_outs.c.phone.in_({phone for _, phone, _ in wanted}),
+            )
+        )
+    }
+    return {
+        (account, phone, sender)
+        for account, phone, sender in wanted
+        if (account, phone, sender) in found or (account, phone, ACCOUNT_WIDE) in found
+    }
 
 
 def is_opted_out(connection: Connection, account_id: str, phone: str, sender: str) -> bool:
