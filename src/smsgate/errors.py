@@ -11,6 +11,7 @@
     ├── NotFoundError                 20404: the resource is absent (or not yours)
     ├── ConflictError                 409: idempotency key reused with another body
     ├── AuthError                     401: missing, wrong, revoked or expired credentials
+    ├── ForbiddenError                403: the credentials are good but not an operator's
     ├── StoreError                    the database failed us
     ├── DeliveryError                 a connector could not hand a message over
     │                                 (carries retryable, our code and the carrier's)
@@ -30,6 +31,7 @@ class ErrorCode(IntEnum):
 
     BAD_REQUEST = 20001
     UNAUTHORIZED = 20003
+    FORBIDDEN = 20403
     NOT_FOUND = 20404
     CONFLICT = 20409
     UNSUPPORTED_MEDIA_TYPE = 20415
@@ -114,6 +116,10 @@ class ConflictError(SmsgateError):
 
 class AuthError(SmsgateError):
     code = ErrorCode.UNAUTHORIZED
+
+
+class ForbiddenError(SmsgateError):
+    code = ErrorCode.FORBIDDEN
 
 
 class StoreError(SmsgateError):

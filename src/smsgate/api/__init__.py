@@ -10,10 +10,12 @@ from starlette.types import ASGIApp
 
 from smsgate.api import (
     account,
+    connectors,
     events,
     health,
     messages,
     oauth,
+    routes,
     simulator,
     webhook_deliveries,
 )
@@ -43,7 +45,16 @@ def create_api(services: ApiServices, **fastapi_options: Any) -> ASGIApp:
     )
     install_problem_handlers(app)
     fast: dict[tuple[str, str], Endpoint] = {}
-    for module in (health, oauth, account, messages, webhook_deliveries, events):
+    for module in (
+        health,
+        oauth,
+        account,
+        messages,
+        webhook_deliveries,
+        events,
+        connectors,
+        routes,
+    ):
         router = module.build_router(services)
         fast.update(fast_routes(router.routes))
         app.include_router(router)

@@ -21,6 +21,7 @@ from smsgate.errors import (
     AuthError,
     ConflictError,
     ErrorCode,
+    ForbiddenError,
     NotFoundError,
     SmsgateError,
     StoreError,
@@ -34,12 +35,14 @@ _encoder = msgspec.json.Encoder()
 _STATUS = {
     ValidationError: 400,
     AuthError: 401,
+    ForbiddenError: 403,
     NotFoundError: 404,
     ConflictError: 409,
     StoreError: 503,
 }
 _TITLE = {
     AuthError: "Authentication required",
+    ForbiddenError: "Operators only",
     NotFoundError: "Not found",
     ConflictError: "Conflict",
     StoreError: "The database is unavailable",
@@ -47,6 +50,7 @@ _TITLE = {
 _HTTP_CODES = {
     400: ErrorCode.BAD_REQUEST,
     401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.BAD_REQUEST,
     409: ErrorCode.CONFLICT,

@@ -7,10 +7,11 @@ ValidationError (or InvalidParameterError) names the field at fault.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
-from smsgate.domain.routing import check_name
+from smsgate.domain.routing import check_fields, check_name
 from smsgate.errors import InvalidParameterError
 
 ConnectorKind = Literal["smpp", "simulator"]
@@ -86,3 +87,28 @@ class ConnectorSpec:
             raise bad("tps", f"tps {self.tps!r} is not valid; use a number above 0, or null.")
         if not isinstance(self.enabled, bool):
             raise bad("enabled", f"enabled {self.enabled!r} is not true or false.")
+
+
+CONNECTOR_FIELDS: Final = (
+    "name",
+    "kind",
+    "host",
+    "port",
+    "system_id",
+    "password",
+    "system_type",
+    "bind_mode",
+    "window",
+    "tps",
+    "enabled",
+)
+_REQUIRED: Final = ("name", "host", "port", "system_id", "password")
+
+
+def connector_from_mapping(data: Mapping[str, Any]) -> ConnectorSpec:
+    """A ConnectorSpec from a JSON object or TOML table; ValidationError names the field."""
+    check_fields(data, CONNECTOR_FIELDS, _REQUIRED, what="connector")
+    values = {key: value for key, value in data.items() if value is not None or key == "tps"}
+    if isinstance(values.get("tps"), int) and not isinstance(values.get("tps"), bool):
+        values["tps"] = float(values["tps"])
+    return ConnectorSpec(**values)

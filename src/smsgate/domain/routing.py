@@ -9,10 +9,10 @@ depends on load order); its connectors are tried in the order listed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final, Literal, get_args
+from typing import Any, Final, Literal, get_args
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
@@ -53,6 +53,22 @@ def check_name(value: str, *, what: str, field: str = "name") -> str:
             field=field,
         )
     return value
+
+
+def check_fields(
+    data: Mapping[str, Any], known: Sequence[str], required: Sequence[str], *, what: str
+) -> None:
+    if not isinstance(data, Mapping):
+        raise ValidationError(f"A {what} must be a JSON object (a TOML table).")
+    for key in data:
+        if key not in known:
+            raise ValidationError(
+                f"'{key}' is not a field of a {what}; the fields are {', '.join(known)}.",
+                field=str(key),
+            )
+    for key in required:
+        if data.get(key) is None:
+            raise ValidationError(f"A {what} needs '{key}'.", field=key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +156,29 @@ def order_routes(rules: Iterable[RouteRule]) -> tuple[RouteRule, ...]:
 def match_route(ordered: Iterable[RouteRule], facts: MessageFacts) -> RouteRule | None:
     """The first rule of `ordered` (see `order_routes`) that matches `facts`, or None."""
     return next((rule for rule in ordered if rule.matches(facts)), None)
+
+
+ROUTE_FIELDS: Final = (
+    "name",
+    "priority",
+    "mode",
+    "prefix",
+    "country",
+    "account_id",
+    "sender_type",
+    "connectors",
+)
+
+
+def route_from_mapping(data: Mapping[str, Any]) -> RouteRule:
+    """A RouteRule from a JSON object or TOML table; ValidationError names the field."""
+    check_fields(data, ROUTE_FIELDS, ("name", "connectors"), what="route")
+    values = {key: value for key, value in data.items() if value is not None}
+    names = values["connectors"]
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise ValidationError(
+            "connectors must be a list of connector names, in the order to try them.",
+            field="connectors",
+        )
+    values["connectors"] = tuple(names)
+    return RouteRule(**values)
