@@ -2,9 +2,12 @@
 
 The pure parts take `now` from the caller and never read a clock:
 
-- `TokenBucket`: `rate` tokens a second, at most `capacity` saved up. With capacity 1,
-  takes are at least 1/rate apart, so no window of one second ever holds more than
-  `rate` of them.
+- `TokenBucket`: `rate` tokens a second, at most `capacity` saved up.
+- `RateLimit`: what a connector's TPS and a sender's MPS mean: never more than `rate`
+  takes in any one-second window (a sliding window over the last takes, with 50 ms to
+  spare for jitter), and `rate` a second in the long run
+  (a token bucket holding two tokens, so a waiter that woke late catches up instead of
+  losing its turn).
 - `Aimd`: a factor in [floor, 1] that scales a connector's rate and window. SMSC
   pushback (ESME_RTHROTTLED, ESME_RMSGQFUL) halves it, at most once per `hold` seconds
   (the answers of submits already in flight are the same pushback, not a new one); it
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -38,6 +42,9 @@ def mps_for(sender: str, defaults: Mapping[SenderType, float] = DEFAULT_MPS) -> 
     The one place a sender's cap is decided, so a per-number override plugs in here.
     """
     return defaults[sender_type(sender)]
+
+
+_EPSILON = 1e-9
 
 
 @dataclass(slots=True)
@@ -64,7 +71,7 @@ class TokenBucket:
         token is there. A cost above what is saved leaves the bucket in debt, which the
         next takers wait out, so the long-run rate holds for any cost."""
         self._refill(now)
-        if self.tokens >= 1.0:
+        if self.tokens >= 1.0 - _EPSILON:  # float sums of refills fall short by a hair
             self.tokens -= cost
             return 0.0
         return (1.0 - self.tokens) / self.rate
@@ -75,6 +82,47 @@ class TokenBucket:
             raise ValueError(f"rate must be above 0, got {rate}")
         self._refill(now)
         self.rate = rate
+
+
+WINDOW = 1.0
+# One token saved beside the one in use: a waiter that woke late goes, and the next one
+# goes on time, so lateness is not lost from the long-run rate.
+BURST = 2.0
+# `rate` takes are spread over a little more than one window, so that jitter between
+# here and the SMSC (a stalled loop or network on either side) does not put `rate + 1` of
+# them into one of the SMSC's one-second windows. It costs ~5% of the nominal rate.
+WINDOW_GUARD = 0.05
+
+
+class RateLimit:
+    def __init__(self, rate: float) -> None:
+        self.rate = 0.0
+        self._bucket = TokenBucket(rate, BURST, tokens=1.0)
+        self._recent: deque[float] = deque()
+        self._per_window = 0
+        self._set(rate)
+
+    def _set(self, rate: float) -> None:
+        self.rate = rate
+        self._per_window = math.floor(rate * WINDOW)
+        self._recent = deque(self._recent, maxlen=max(1, self._per_window))
+
+    def set_rate(self, rate: float, now: float) -> None:
+        if rate != self.rate:
+            self._bucket.set_rate(rate, now)
+            self._set(rate)
+
+    def try_take(self, now: float) -> float:
+        """Take one and return 0, or return the seconds to wait before trying again."""
+        if self._per_window >= 1 and len(self._recent) >= self._per_window:
+            wait = self._recent[0] + WINDOW + WINDOW_GUARD - now
+            if wait > 0:
+                return wait
+        wait = self._bucket.try_take(now)
+        if wait > 0:
+            return wait
+        self._recent.append(now)
+        return 0.0
 
 
 @dataclass(slots=True)
@@ -104,11 +152,14 @@ class Aimd:
 
 
 class Pacer:
-    """FIFO gate over a TokenBucket whose rate may be capped by a factor (AIMD)."""
+    """FIFO gate over a RateLimit. `rate` is a number, or a function asked before each
+    take (AIMD lowers and raises a connector's rate while submits wait)."""
 
-    def __init__(self, rate: float, *, clock: Callable[[], float] | None = None) -> None:
-        self.rate = rate
-        self._bucket = TokenBucket(rate)
+    def __init__(
+        self, rate: float | Callable[[], float], *, clock: Callable[[], float] | None = None
+    ) -> None:
+        self._rate = rate if callable(rate) else (lambda: rate)
+        self._limit = RateLimit(self._rate())
         self._lock = asyncio.Lock()
         self._clock = clock
         self.waiting = 0
@@ -116,17 +167,19 @@ class Pacer:
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
 
-    def set_rate(self, rate: float) -> None:
-        if rate != self._bucket.rate:
-            self._bucket.set_rate(rate, self._now())
-
-    async def wait(self, cost: float = 1.0) -> None:
+    async def wait(self) -> None:
         self.waiting += 1
         try:
             async with self._lock:
-                # The sleep is the pacing itself: it waits for the next token.
-                while (delay := self._bucket.try_take(self._now(), cost)) > 0:  # noqa: ASYNC110
-                    await asyncio.sleep(delay)
+                while True:
+                    now = self._now()
+                    self._limit.set_rate(self._rate(), now)
+                    delay = self._limit.try_take(now)
+                    if delay <= 0:
+                        return
+                    # The sleep is the pacing itself, bounded by a tenth of a second so a
+                    # rate that grows meanwhile is seen.
+                    await asyncio.sleep(min(delay, 0.1))
         finally:
             self.waiting -= 1
 
@@ -138,12 +191,12 @@ class SenderPacers:
         self._mps = mps
         self._pacers: dict[str, Pacer] = {}
 
-    async def wait(self, sender: str, cost: float = 1.0) -> None:
+    async def wait(self, sender: str) -> None:
         pacer = self._pacers.get(sender)
         if pacer is None:
             pacer = self._pacers[sender] = Pacer(self._mps(sender))
         try:
-            await pacer.wait(cost)
+            await pacer.wait()
         finally:
             if pacer.waiting == 0 and len(self._pacers) > 10_000:
                 self._forget_idle()

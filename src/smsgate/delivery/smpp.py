@@ -227,7 +227,7 @@ class SmppConnector:
         self._rng = rng or random.Random()
         self._policy = RetryPolicy(config.reconnect_base, config.reconnect_cap)
         self.aimd = Aimd(recovery=throttle_recovery)
-        self._pacer = None if config.tps is None else Pacer(config.tps)
+        self._pacer = None if config.tps is None else Pacer(self._current_tps)
         self._window = asyncio.Condition()
         self._outstanding = 0
         self._sent_at: deque[float] = deque()
@@ -241,6 +241,7 @@ class SmppConnector:
         self._tasks: asyncio.TaskGroup | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._waiting_for_window = 0
+        self.pushbacks = 0
         self.submitted = 0
         self.errors = 0
         self.binds = 0
@@ -273,6 +274,9 @@ class SmppConnector:
     def window_limit(self, now: float) -> int:
         return self.aimd.window(self.config.window, now)
 
+    def _current_tps(self) -> float:
+        return self.tps_limit(self._now()) or 1.0
+
     def tps_limit(self, now: float) -> float | None:
         if self.config.tps is None:
             return None
@@ -296,6 +300,7 @@ class SmppConnector:
             "queue_depth": waiting + self._waiting_for_window,
             "errors_last_minute": len(self._failed_at),
             "submitted": self.submitted,
+            "pushbacks": self.pushbacks,
             "last_error": self.last_error,
         }
 
@@ -420,7 +425,9 @@ class SmppConnector:
                 raise self._refused(message, answer.command_status, seqnum, ids)
             ids.append(answer.message_id)
             self.submitted += 1
-            self._sent_at.append(self._now())
+            now = self._now()
+            self._sent_at.append(now)
+            _trim(self._sent_at, now - 1.0)
         self._failures_in_a_row = 0
         return tuple(ids)
 
@@ -434,9 +441,6 @@ class SmppConnector:
     ) -> Pdu:
         seqnum, total = part
         if self._pacer is not None:
-            limit = self.tps_limit(self._now())
-            assert limit is not None
-            self._pacer.set_rate(limit)
             await self._pacer.wait()
         async with self._window:
             self._waiting_for_window += 1
@@ -470,6 +474,7 @@ class SmppConnector:
                 self._window.notify_all()
 
     def _pushed_back(self) -> None:
+        self.pushbacks += 1
         now = self._now()
         if self.aimd.pushback(now):
             log.warning(
@@ -494,7 +499,9 @@ class SmppConnector:
         carrier_text: str | None = None,
     ) -> DeliveryError:
         self.errors += 1
-        self._failed_at.append(self._now())
+        now = self._now()
+        self._failed_at.append(now)
+        _trim(self._failed_at, now - 60.0)
         return DeliveryError(
             detail,
             retryable=retryable,

@@ -242,5 +242,6 @@ def idle_state() -> dict[str, Any]:
         "queue_depth": 0,
         "errors_last_minute": 0,
         "submitted": 0,
+        "pushbacks": 0,
         "last_error": None,
     }
