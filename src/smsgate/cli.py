@@ -20,6 +20,7 @@ import typer
 import uvicorn
 import uvloop
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from smsgate.api.routes import route_resource
@@ -69,7 +70,7 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(2)
 
 
@@ -224,11 +225,7 @@ def accounts_create(
         "creating an account",
     )
     if as_json:
-        print(
-            json.dumps(
-                {"account_id": account.id, "name": account.name, "operator": account.is_operator}
-            )
-        )
+        print(json.dumps({"account_id": account.id, "name": account.name}))
     else:
         role = " (operator)" if account.is_operator else ""
         out.print(f"created account {account.name} ({account.id}){role}", highlight=False)
