@@ -7,6 +7,7 @@ and no test sleeps to synchronise (each waits on a condition with a deadline).
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -179,3 +180,31 @@ async def _fail_over(
         assert await flow.connectors_used(during) == {"b"}
         assert await flow.connectors_used(after) == {"a"}
     return [on_first, on_second, back_on_first]
+
+
+def test_each_sender_waits_its_turn_in_order_without_failing(database_url: str) -> None:
+    carrier = SimulatorThread(receipt_delay=0.01).start()
+    try:
+        asyncio.run(_two_long_codes(database_url, carrier))
+        records = accepted(carrier.submits())
+    finally:
+        carrier.stop()
+    for sender in ("14155550100", "14155550101"):
+        mine = [r for r in records if r.pdu.source_addr == sender]
+        assert [r.pdu.short_message for r in mine] == [f"{sender} {i}".encode() for i in range(4)]
+        gaps = [b.at - a.at for a, b in itertools.pairwise(mine)]
+        assert min(gaps) >= 0.95, f"a long code sends one message a second: {gaps}"
+    # The two senders are paced apart, not one after the other.
+    assert records[-1].at - records[0].at < 6
+
+
+async def _two_long_codes(database_url: str, carrier: SimulatorThread) -> None:
+    async with running_flow(database_url) as flow:
+        await flow.declare([spec("c", carrier.port)], [RouteRule("all", ("c",))])
+        await until(lambda: flow.is_bound("c"), deadline=5)
+        ids = []
+        for sender in ("+14155550100", "+14155550101"):
+            bodies = [f"{sender[1:]} {i}" for i in range(4)]
+            ids += await flow.queue(bodies, sender=sender)
+        await until(lambda: flow.all_in(ids, ("sent", "delivered")), deadline=20)
+        assert not await flow.events_with_code(ids, 30001), "none failed or was retried"

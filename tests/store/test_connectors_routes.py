@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from smsgate.domain.connectors import ConnectorSpec
+from smsgate.domain.ids import new_message_id
 from smsgate.domain.routing import RouteRule
 from smsgate.errors import ConflictError, InvalidParameterError, NotFoundError, ValidationError
 from smsgate.store import accounts as account_store
@@ -14,6 +17,9 @@ from smsgate.store import connectors as connector_store
 from smsgate.store import routes as route_store
 from smsgate.store.database import Database
 from smsgate.store.declarations import apply_declarations
+from smsgate.store.messages import CreateMessage
+from smsgate.store.queue import ClaimDue
+from tests.conftest import new_record
 
 CARRIER_A: dict[str, Any] = {
     "name": "carrier-a",
@@ -142,3 +148,29 @@ def test_a_bad_declaration_changes_nothing(
         database.run_sync(lambda c: apply_declarations(c, connectors, routes, prune=False))
     assert database.run_sync(connector_store.list_connectors) == []
     assert database.run_sync(route_store.list_routes) == ()
+
+
+def test_a_claim_leaves_a_busy_senders_later_messages_queued_in_order(
+    database: Database,
+) -> None:
+    account = database.run_sync(lambda c: account_store.create_account(c, "acme"))
+    records = []
+    for index, sender in enumerate(["+15005550006"] * 5 + ["+15005550007"] * 2):
+        record = dataclasses.replace(
+            new_record(account.id), id=new_message_id(), from_=sender, body=str(index)
+        )
+        database.run_sync(CreateMessage(record, next_attempt_at=record.created_at).run)
+        records.append(record)
+    now = datetime.now(UTC)
+
+    def room(sender: str) -> int:
+        return 2 if sender == "+15005550006" else 10
+
+    claimed = database.run_sync(ClaimDue(now, timedelta(seconds=60), 100, sender_room=room).run)
+    assert [m.body for m in claimed] == ["0", "1", "5", "6"]
+    again = database.run_sync(
+        ClaimDue(now, timedelta(seconds=60), 100, full_senders=frozenset({"+15005550006"})).run
+    )
+    assert again == []  # the other sender's are all in hand; the busy one's are skipped
+    rest = database.run_sync(ClaimDue(now, timedelta(seconds=60), 100).run)
+    assert [m.body for m in rest] == ["2", "3", "4"]
