@@ -201,3 +201,9 @@ def test_a_file_declaring_connectors_and_routes_still_loads(tmp_path: Path) -> N
     assert settings.http.port == 9000
     assert settings.connectors == ({"name": "a", "host": "h"},)
     assert settings.routes == ({"name": "r", "connectors": ["a"]},)
+
+
+def test_declared_connector_passwords_stay_out_of_repr(tmp_path: Path) -> None:
+    path = tmp_path / "smsgate.toml"
+    path.write_text('[[connectors]]\nname = "a"\npassword = "s3cret"\n')
+    assert "s3cret" not in repr(load_settings({}, path))

@@ -166,7 +166,8 @@ class Settings(_Section):
     pacing: PacingSettings = PacingSettings()
     # `[[connectors]]` and `[[routes]]` tables: declarations that `smsgate config apply`
     # writes to the store (checked there, entry by entry). `serve` does not read them.
-    connectors: tuple[dict[str, Any], ...] = ()
+    # Kept out of repr: connector entries carry bind passwords.
+    connectors: tuple[dict[str, Any], ...] = Field((), repr=False)
     routes: tuple[dict[str, Any], ...] = ()
 
 
