@@ -208,3 +208,35 @@ async def _two_long_codes(database_url: str, carrier: SimulatorThread) -> None:
             ids += await flow.queue(bodies, sender=sender)
         await until(lambda: flow.all_in(ids, ("sent", "delivered")), deadline=20)
         assert not await flow.events_with_code(ids, 30001), "none failed or was retried"
+
+
+def test_stopping_a_carrier_mid_stream_loses_nothing(database_url: str) -> None:
+    first = SimulatorThread(receipt_delay=0.01).start()
+    second = SimulatorThread(receipt_delay=0.01).start()
+    try:
+        on_first = asyncio.run(_stop_mid_stream(database_url, first, second))
+        on_second = [r.pdu.short_message for r in accepted(second.submits())]
+    finally:
+        first.stop()
+        second.stop()
+    everything = on_first + on_second  # each message once: none lost, none sent twice
+    assert sorted(everything) == sorted(f"m {i}".encode() for i in range(60))
+    assert on_first
+    assert on_second
+
+
+async def _stop_mid_stream(
+    database_url: str, first: SimulatorThread, second: SimulatorThread
+) -> list[bytes]:
+    async with running_flow(database_url) as flow:
+        await flow.declare(
+            [spec("a", first.port, tps=30.0), spec("b", second.port, tps=30.0)],
+            [RouteRule("ab", ("a", "b"))],
+        )
+        await until(lambda: flow.is_bound("a") and flow.is_bound("b"), deadline=5)
+        ids = await flow.queue([f"m {i}" for i in range(60)], sender=SHORT_CODE)
+        await until(lambda: len(accepted(first.submits())) >= 15, deadline=10)
+        await asyncio.to_thread(first.stop)  # graceful: answers what it took, then unbinds
+        on_first = [r.pdu.short_message for r in accepted(first.submits())]
+        await until(lambda: flow.all_in(ids, ("sent", "delivered")), deadline=20)
+    return on_first
