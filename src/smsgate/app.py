@@ -209,6 +209,7 @@ async def run_gateway(gateway: Gateway) -> AsyncIterator[None]:
                     _sandbox_config(gateway.settings.simulator, simulator.port),
                     on_receipt=gateway.receipts,
                     on_inbound=gateway.inbound,
+                    throttle_recovery=gateway.settings.pacing.throttle_recovery,
                 )
                 await parts.enter_async_context(sandbox)
                 gateway.switchboard.add_builtin(SANDBOX_CONNECTOR, "simulator", sandbox)

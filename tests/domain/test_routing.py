@@ -151,3 +151,13 @@ def test_the_choice_does_not_depend_on_the_order_routes_are_loaded_in(
 @given(facts_strategy)
 def test_a_route_without_criteria_takes_every_message_of_its_mode(message: MessageFacts) -> None:
     assert RouteRule("all", ("c",), mode=message.mode).matches(message)
+
+
+@given(st.text(max_size=20))
+def test_every_sender_has_one_of_the_four_types(sender: str) -> None:
+    assert sender_type(sender) in SENDER_TYPES
+
+
+@given(st.from_regex(r"\+[1-9][0-9]{7,14}", fullmatch=True))
+def test_an_e164_sender_is_a_long_code_or_toll_free(sender: str) -> None:
+    assert sender_type(sender) in ("long_code", "toll_free")
