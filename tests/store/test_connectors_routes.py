@@ -174,3 +174,13 @@ def test_a_claim_leaves_a_busy_senders_later_messages_queued_in_order(
     assert again == []  # the other sender's are all in hand; the busy one's are skipped
     rest = database.run_sync(ClaimDue(now, timedelta(seconds=60), 100).run)
     assert [m.body for m in rest] == ["2", "3", "4"]
+
+
+def test_a_simulator_in_a_test_route_cannot_become_a_carrier(database: Database) -> None:
+    test_route = {"name": "t", "mode": "test", "connectors": ["sim"]}
+    database.run_sync(lambda c: apply_declarations(c, [SIM], [test_route], prune=False))
+    with pytest.raises(ValidationError, match="must stay a simulator"):
+        database.run_sync(
+            lambda c: apply_declarations(c, [{**SIM, "kind": "smpp"}], [test_route], prune=False)
+        )
+    assert database.run_sync(lambda c: connector_store.get_connector(c, "sim")).kind == "simulator"

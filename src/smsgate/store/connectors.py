@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from smsgate.domain.connectors import ConnectorSpec
-from smsgate.errors import ConflictError, NotFoundError
+from smsgate.errors import ConflictError, InvalidParameterError, NotFoundError
 from smsgate.store.schema import connectors, routes
 
 
@@ -73,6 +73,8 @@ def put_connector(connection: Connection, spec: ConnectorSpec) -> str:
             connectors.insert().values(**asdict(spec), created_at=now, updated_at=now)
         )
         return "created"
+    if spec.kind != "simulator":
+        _refuse_in_test_routes(connection, spec.name)
     connection.execute(
         update(connectors)
         .where(connectors.c.name == spec.name)
@@ -95,6 +97,23 @@ def remove_connector(connection: Connection, name: str) -> None:
             "remove it from them first."
         )
     connection.execute(delete(connectors).where(connectors.c.name == name))
+
+
+def _refuse_in_test_routes(connection: Connection, name: str) -> None:
+    users = [
+        row.name
+        for row in connection.execute(
+            select(routes.c.name, routes.c.connectors).where(routes.c.mode == "test")
+        )
+        if name in _names(row.connectors)
+    ]
+    if users:
+        raise InvalidParameterError(
+            f"The connector '{name}' is used by the test-mode route(s) "
+            f"{', '.join(sorted(users))}, so it must stay a simulator: test-mode keys never "
+            "reach a carrier.",
+            field="kind",
+        )
 
 
 def _names(value: str) -> list[str]:
