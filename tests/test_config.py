@@ -178,3 +178,32 @@ def test_settings_are_frozen() -> None:
     settings = load_settings({})
     with pytest.raises(pydantic.ValidationError, match="frozen"):
         settings.http.port = 1  # type: ignore[misc]
+
+
+def test_pacing_defaults_and_overrides() -> None:
+    assert load_settings({}).pacing.long_code_mps == 1
+    settings = load_settings(
+        {"SMSGATE_PACING_LONG_CODE_MPS": "2.5", "SMSGATE_DELIVERY_CONNECTORS_REFRESH": "1"}
+    )
+    assert settings.pacing.long_code_mps == 2.5
+    assert settings.delivery.connectors_refresh == 1
+    with pytest.raises(ConfigError, match=r"pacing\.short_code_mps"):
+        load_settings({"SMSGATE_PACING_SHORT_CODE_MPS": "0"})
+
+
+def test_a_file_declaring_connectors_and_routes_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "smsgate.toml"
+    path.write_text(
+        '[http]\nport = 9000\n\n[[connectors]]\nname = "a"\nhost = "h"\n\n'
+        '[[routes]]\nname = "r"\nconnectors = ["a"]\n'
+    )
+    settings = load_settings({}, path)
+    assert settings.http.port == 9000
+    assert settings.connectors == ({"name": "a", "host": "h"},)
+    assert settings.routes == ({"name": "r", "connectors": ["a"]},)
+
+
+def test_declared_connector_passwords_stay_out_of_repr(tmp_path: Path) -> None:
+    path = tmp_path / "smsgate.toml"
+    path.write_text('[[connectors]]\nname = "a"\npassword = "s3cret"\n')
+    assert "s3cret" not in repr(load_settings({}, path))

@@ -18,18 +18,21 @@ from smsgate.api.request_limits import RequestLimiter, build_limiter
 from smsgate.config import Settings, SimulatorSettings, SmppSettings
 from smsgate.delivery.dispatcher import Dispatcher
 from smsgate.delivery.inbound import InboundPolicy, InboundSink
+from smsgate.delivery.pacing import mps_for
 from smsgate.delivery.receipts import ReceiptSink
-from smsgate.delivery.routes import Routes
 from smsgate.delivery.smpp import SmppConnector, SmppConnectorConfig
+from smsgate.delivery.switchboard import Switchboard
+from smsgate.domain.connectors import CARRIER, SIMULATOR, ConnectorSpec
 from smsgate.domain.pricing import PriceTable, parse_price_table
-from smsgate.simulator import CONNECTOR_NAME as SANDBOX_CONNECTOR
+from smsgate.domain.routing import SenderType
 from smsgate.simulator.smsc import Simulator
 from smsgate.store.database import Database
 from smsgate.store.writer import GroupCommitWriter
 from smsgate.webhooks.sender import WebhookSender
 
 log = logging.getLogger(__name__)
-LIVE_CONNECTOR = "carrier"
+LIVE_CONNECTOR = CARRIER
+SANDBOX_CONNECTOR = SIMULATOR
 # How long start-up waits for the sandbox bind before serving anyway (it keeps retrying).
 SANDBOX_BIND_WAIT = 5.0
 
@@ -48,7 +51,7 @@ class Gateway:
     database: Database
     writer: GroupCommitWriter
     dispatcher: Dispatcher
-    routes: Routes
+    switchboard: Switchboard
     receipts: ReceiptSink
     inbound: InboundSink
     simulator: Simulator | None
@@ -61,12 +64,10 @@ class Gateway:
 def build_gateway(settings: Settings) -> Gateway:
     database = Database.from_url(settings.database.url)
     writer = GroupCommitWriter(database.engine, max_batch=settings.database.max_batch)
-    routes = Routes()
     receipts = ReceiptSink(
         writer, {LIVE_CONNECTOR: settings.smpp.receipt_id_format, SANDBOX_CONNECTOR: "exact"}
     )
     prices = load_prices(settings)
-    dispatcher = Dispatcher(writer, routes.route, settings.delivery)
     inbound = InboundSink(
         writer,
         InboundPolicy(
@@ -76,14 +77,31 @@ def build_gateway(settings: Settings) -> Gateway:
             reassembly_timeout=settings.inbound.reassembly_timeout,
         ),
         test_connectors=frozenset({SANDBOX_CONNECTOR}),
-        on_reply=dispatcher.wake,
+        # The dispatcher is built below, on the switchboard these connectors join.
+        on_reply=lambda: dispatcher.wake(),
+    )
+    recovery = settings.pacing.throttle_recovery
+
+    def make_connector(spec: ConnectorSpec) -> SmppConnector:
+        return SmppConnector(
+            _declared_config(spec),
+            on_receipt=receipts,
+            on_inbound=inbound,
+            throttle_recovery=recovery,
+        )
+
+    switchboard = Switchboard(
+        database, make_connector, refresh=settings.delivery.connectors_refresh
     )
     carrier = None
     if settings.smpp.host:
         carrier = SmppConnector(
-            _carrier_config(settings.smpp), on_receipt=receipts, on_inbound=inbound
+            _carrier_config(settings.smpp),
+            on_receipt=receipts,
+            on_inbound=inbound,
+            throttle_recovery=recovery,
         )
-        routes.live = carrier
+        switchboard.add_builtin(LIVE_CONNECTOR, "smpp", carrier)
     simulator = None
     if settings.simulator.enabled:
         simulator = Simulator(
@@ -95,6 +113,20 @@ def build_gateway(settings: Settings) -> Gateway:
             receipt_delay=settings.simulator.receipt_delay,
             window=settings.simulator.window,
         )
+    pacing = settings.pacing
+    mps_defaults: dict[SenderType, float] = {
+        "long_code": pacing.long_code_mps,
+        "toll_free": pacing.toll_free_mps,
+        "short_code": pacing.short_code_mps,
+        "alphanumeric": pacing.alphanumeric_mps,
+    }
+    dispatcher = Dispatcher(
+        writer,
+        switchboard.route,
+        settings.delivery,
+        mps=lambda sender: mps_for(sender, mps_defaults),
+        sender_horizon=pacing.sender_horizon,
+    )
     webhooks = WebhookSender(writer, database, settings.webhook)
     writer.on_commit(webhooks.wake)
     return Gateway(
@@ -102,7 +134,7 @@ def build_gateway(settings: Settings) -> Gateway:
         database,
         writer,
         dispatcher,
-        routes,
+        switchboard,
         receipts,
         inbound,
         simulator,
@@ -129,6 +161,22 @@ def _carrier_config(smpp: SmppSettings) -> SmppConnectorConfig:
         source_npi=smpp.source_npi,
         dest_ton=smpp.dest_ton,
         dest_npi=smpp.dest_npi,
+    )
+
+
+def _declared_config(spec: ConnectorSpec) -> SmppConnectorConfig:
+    return SmppConnectorConfig(
+        name=spec.name,
+        host=spec.host,
+        port=spec.port,
+        system_id=spec.system_id,
+        password=spec.password,
+        system_type=spec.system_type,
+        bind_mode=spec.bind_mode,
+        window=spec.window,
+        tps=spec.tps,
+        reconnect_base=0.5,
+        reconnect_cap=30.0,
     )
 
 
@@ -161,6 +209,7 @@ def create_app(gateway: Gateway) -> ASGIApp:
         prices=gateway.prices,
         on_accepted=gateway.dispatcher.wake,
         simulator=gateway.simulator,
+        switchboard=gateway.switchboard,
     )
     return create_api(services, lifespan=lambda _app: run_gateway(gateway))
 
@@ -178,8 +227,10 @@ async def run_gateway(gateway: Gateway) -> AsyncIterator[None]:
                     _sandbox_config(gateway.settings.simulator, simulator.port),
                     on_receipt=gateway.receipts,
                     on_inbound=gateway.inbound,
+                    throttle_recovery=gateway.settings.pacing.throttle_recovery,
                 )
-                gateway.routes.sandbox = await parts.enter_async_context(sandbox)
+                await parts.enter_async_context(sandbox)
+                gateway.switchboard.add_builtin(SANDBOX_CONNECTOR, "simulator", sandbox)
                 try:
                     async with asyncio.timeout(SANDBOX_BIND_WAIT):
                         await sandbox.wait_bound()
@@ -187,9 +238,13 @@ async def run_gateway(gateway: Gateway) -> AsyncIterator[None]:
                     log.warning("the simulator bind is not up yet: %s", sandbox.last_error)
             if gateway.carrier is not None:
                 await parts.enter_async_context(gateway.carrier)
+            # Routes are known before the first message is dispatched.
+            await gateway.switchboard.load()
             async with asyncio.TaskGroup() as tasks:
-                if gateway.settings.delivery.enabled:
-                    tasks.create_task(gateway.dispatcher.run(), name="dispatcher")
+                delivering = gateway.settings.delivery.enabled
+                if delivering:
+                    tasks.create_task(gateway.switchboard.run(), name="switchboard")
+                    dispatching = tasks.create_task(gateway.dispatcher.run(), name="dispatcher")
                 if gateway.settings.webhook.enabled:
                     tasks.create_task(gateway.webhooks.run(), name="webhooks")
                 tasks.create_task(gateway.inbound.run(), name="inbound")
@@ -199,6 +254,9 @@ async def run_gateway(gateway: Gateway) -> AsyncIterator[None]:
                     gateway.dispatcher.stop()
                     gateway.webhooks.stop()
                     gateway.inbound.stop()
+                    if delivering:
+                        await dispatching  # in-flight submits end before their connectors
+                    gateway.switchboard.stop()
     finally:
         await gateway.writer.aclose()
         gateway.database.dispose()

@@ -122,6 +122,8 @@ class DeliverySettings(_Section):
     # Budget for one submit to a connector. Past it the outcome is unknown: the message
     # keeps its lease and is tried again only when the lease expires.
     submit_timeout: float = Field(30.0, gt=0)
+    # How often each node rereads connectors and routes from the store, seconds.
+    connectors_refresh: float = Field(5.0, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _lease_outlives_a_submit(self) -> DeliverySettings:
@@ -172,6 +174,21 @@ class SimulatorSettings(_Section):
     window: int = Field(64, ge=1, le=10_000)
 
 
+class PacingSettings(_Section):
+    """Messages per second per sender, by sender type, and the SMSC pushback brake."""
+
+    long_code_mps: float = Field(1.0, gt=0)
+    toll_free_mps: float = Field(3.0, gt=0)
+    short_code_mps: float = Field(100.0, gt=0)
+    alphanumeric_mps: float = Field(10.0, gt=0)
+    # A node claims at most this many seconds of one sender's messages ahead of sending
+    # them (the rest wait in the store, in order). Capped below the lease.
+    sender_horizon: float = Field(10.0, gt=0)
+    # After ESME_RTHROTTLED / ESME_RMSGQFUL halves a connector's rate and window, the share
+    # of the full rate it regains each second.
+    throttle_recovery: float = Field(0.1, gt=0, le=1)
+
+
 class WebhookSettings(_Section):
     # Allow webhook URLs on loopback, private, link-local and metadata addresses.
     allow_private: bool = False
@@ -209,11 +226,18 @@ class Settings(_Section):
     smpp: SmppSettings = SmppSettings()
     simulator: SimulatorSettings = SimulatorSettings()
     webhook: WebhookSettings = WebhookSettings()
+    pacing: PacingSettings = PacingSettings()
+    # `[[connectors]]` and `[[routes]]` tables: declarations that `smsgate config apply`
+    # writes to the store (checked there, entry by entry). `serve` does not read them.
+    # Kept out of repr: connector entries carry bind passwords.
+    connectors: tuple[dict[str, Any], ...] = Field((), repr=False)
+    routes: tuple[dict[str, Any], ...] = ()
 
 
 _SECTIONS: dict[str, type[_Section]] = {
-    name: field.annotation  # type: ignore[misc]
+    name: field.annotation
     for name, field in Settings.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, _Section)
 }
 
 

@@ -17,6 +17,7 @@
     │   ├── QueueFullError            429 30001: too many messages waiting
     │   └── InsufficientBalanceError  402 20003: the balance cannot cover the price
     ├── AuthError                     401: missing, wrong, revoked or expired credentials
+    ├── ForbiddenError                403: the credentials are good but not an operator's
     ├── StoreError                    the database failed us
     ├── DeliveryError                 a connector could not hand a message over
     │                                 (carries retryable, our code and the carrier's)
@@ -38,6 +39,7 @@ class ErrorCode(IntEnum):
     UNAUTHORIZED = 20003
     # The same number, as the agreed API contract gives it to a balance refusal (402).
     INSUFFICIENT_BALANCE = 20003
+    FORBIDDEN = 20403
     NOT_FOUND = 20404
     CONFLICT = 20409
     UNSUPPORTED_MEDIA_TYPE = 20415
@@ -158,6 +160,10 @@ class InsufficientBalanceError(LimitError):
 
 class AuthError(SmsgateError):
     code = ErrorCode.UNAUTHORIZED
+
+
+class ForbiddenError(SmsgateError):
+    code = ErrorCode.FORBIDDEN
 
 
 class StoreError(SmsgateError):

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp
 
 from smsgate.api import (
     account,
+    connectors,
     conversations,
     events,
     health,
@@ -17,6 +18,7 @@ from smsgate.api import (
     numbers,
     oauth,
     opt_outs,
+    routes,
     simulator,
     usage,
     webhook_deliveries,
@@ -58,6 +60,8 @@ def create_api(services: ApiServices, **fastapi_options: Any) -> ASGIApp:
         usage,
         webhook_deliveries,
         events,
+        connectors,
+        routes,
     ):
         router = module.build_router(services)
         fast.update(fast_routes(router.routes))

@@ -21,6 +21,7 @@ from smsgate.errors import (
     AuthError,
     ConflictError,
     ErrorCode,
+    ForbiddenError,
     InsufficientBalanceError,
     LimitError,
     NotFoundError,
@@ -36,6 +37,7 @@ _encoder = msgspec.json.Encoder()
 _STATUS = {
     ValidationError: 400,
     AuthError: 401,
+    ForbiddenError: 403,
     NotFoundError: 404,
     ConflictError: 409,
     InsufficientBalanceError: 402,
@@ -44,6 +46,7 @@ _STATUS = {
 }
 _TITLE = {
     AuthError: "Authentication required",
+    ForbiddenError: "Operators only",
     NotFoundError: "Not found",
     ConflictError: "Conflict",
     StoreError: "The database is unavailable",
@@ -51,6 +54,7 @@ _TITLE = {
 _HTTP_CODES = {
     400: ErrorCode.BAD_REQUEST,
     401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.BAD_REQUEST,
     409: ErrorCode.CONFLICT,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from smsgate.api.auth import Authenticator
 from smsgate.config import Settings
+from smsgate.delivery.switchboard import Switchboard
 from smsgate.domain.pricing import PriceTable
 from smsgate.simulator.smsc import Simulator
 from smsgate.store.database import Database
@@ -22,3 +23,4 @@ class ApiServices:
     prices: PriceTable
     on_accepted: Callable[[], None]
     simulator: Simulator | None = None
+    switchboard: Switchboard | None = None

@@ -4,6 +4,12 @@ A ClaimLoop claims as many messages as there are free slots (`max_in_flight`) an
 one task per message; each task submits through the message's connector and queues its
 outcome with the writer.
 
+Pace: before its connector is chosen, each message waits its turn at its sender's rate
+(`mps(sender)` messages a second, FIFO per sender, so one sender's messages go in the
+order they were queued). A claim takes at most `sender_horizon` seconds' worth of one
+sender's messages; the rest stay in the store until those have gone, so no lease runs out
+while a message waits for its sender's turn.
+
 An attempt whose outcome is unknown (the submit timed out) is left alone: the message
 keeps its lease and is claimed again only when the lease expires, so a message is never
 submitted twice in one attempt.
@@ -21,6 +27,7 @@ from smsgate.claims import ClaimLoop
 from smsgate.config import DeliverySettings
 from smsgate.delivery.backoff import RetryPolicy
 from smsgate.delivery.connector import Connector
+from smsgate.delivery.pacing import SenderPacers
 from smsgate.errors import DeliveryError, ErrorCode, StoreError
 from smsgate.store.queue import ClaimDue, ClaimedMessage, RecordOutcome
 from smsgate.store.writer import GroupCommitWriter
@@ -38,11 +45,17 @@ class Dispatcher:
         route: Router,
         settings: DeliverySettings,
         *,
+        mps: Callable[[str], float] | None = None,
+        sender_horizon: float = 10.0,
         rng: random.Random | None = None,
     ) -> None:
         self._writer = writer
         self._route = route
         self._settings = settings
+        self._mps = mps
+        self._senders = None if mps is None else SenderPacers(mps)
+        # Waiting for a sender's turn comes before the submit's budget; both within the lease.
+        self._horizon = min(sender_horizon, (settings.lease_seconds - settings.submit_timeout) / 2)
         self._policy = RetryPolicy(settings.retry_base, settings.retry_max)
         self._rng = rng or random.Random()
         self._loop: ClaimLoop[ClaimedMessage] = ClaimLoop(
@@ -59,7 +72,15 @@ class Dispatcher:
         lease = timedelta(seconds=self._settings.lease_seconds)
 
         async def claim(wanted: int) -> list[ClaimedMessage]:
-            return await self._writer.submit(ClaimDue(datetime.now(UTC), lease, wanted))
+            now = datetime.now(UTC)
+            if self._senders is None or self._mps is None:
+                return await self._writer.submit(ClaimDue(now, lease, wanted))
+            backlog = self._senders.backlog()
+            room = _SenderRoom(self._mps, self._horizon, backlog)
+            full = frozenset(sender for sender in backlog if room(sender) <= 0)
+            return await self._writer.submit(
+                ClaimDue(now, lease, wanted, sender_room=room, full_senders=full)
+            )
 
         await self._loop.run(claim, self._deliver)
 
@@ -73,6 +94,8 @@ class Dispatcher:
             log.exception("could not record the outcome of %s", message.id)
 
     async def _attempt(self, message: ClaimedMessage) -> RecordOutcome | None:
+        if self._senders is not None:
+            await self._senders.wait(message.from_)
         try:
             connector = self._route(message)
             async with asyncio.timeout(self._settings.submit_timeout):
@@ -129,3 +152,17 @@ class Dispatcher:
         return RecordOutcome(
             message.id, message.attempt, "failed", now, error_code=error.code, detail=detail
         )
+
+
+class _SenderRoom:
+    """How many more messages of a sender a claim may take: `horizon` seconds at the
+    sender's rate (at least one), less those already waiting. A snapshot: it runs in the
+    writer's thread and reads nothing that changes."""
+
+    def __init__(self, mps: Callable[[str], float], horizon: float, backlog: dict[str, int]):
+        self._mps = mps
+        self._horizon = horizon
+        self._backlog = backlog
+
+    def __call__(self, sender: str) -> int:
+        return max(1, int(self._horizon * self._mps(sender))) - self._backlog.get(sender, 0)

@@ -18,13 +18,15 @@ import itertools
 import logging
 import math
 import random
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Final, Literal, Self
+from typing import Any, Final, Literal, Self
 
 from smsgate.delivery.backoff import RetryPolicy
+from smsgate.delivery.pacing import Aimd, Pacer
 from smsgate.domain.encoding import Encoding, analyse, segment_payloads
 from smsgate.errors import ConfigError, DeliveryError, ErrorCode
 from smsgate.smpp import (
@@ -34,6 +36,7 @@ from smsgate.smpp import (
     DeliverSm,
     DeliveryReceipt,
     LocalProtocolError,
+    Pdu,
     ReceiptError,
     RemoteProtocolError,
     SubmitSm,
@@ -176,19 +179,15 @@ class SmppConnectorConfig:
             )
 
 
-class _Pacer:
-    """Token bucket holding one token: submit_sm start at least 1/rate s apart."""
-
-    def __init__(self, rate: float) -> None:
-        self._interval = 1.0 / rate
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        now = asyncio.get_running_loop().time()
-        at = max(now, self._next)
-        self._next = at + self._interval
-        if at > now:
-            await asyncio.sleep(at - now)
+_PUSHBACK: Final = frozenset({CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_RMSGQFUL})
+# A part after the first that meets pushback is tried again in place (same reference,
+# same position) this many times, so the parts of a message stay together and in order.
+_PART_RETRIES: Final = 6
+_PART_RETRY = RetryPolicy(0.05, 2.0)
+# Failover: this many failed submits in a row (the link, not the message, at fault)
+# make the connector "failing" for FAILING_FOR seconds; then it is tried again.
+FAILING_AFTER: Final = 3
+FAILING_FOR: Final = 10.0
 
 
 class SmppConnector:
@@ -201,12 +200,18 @@ class SmppConnector:
             callback raised or overran the response timeout (the SMSC delivers again).
             A receipt that names no message id is answered ESME_RX_P_APPN and dropped.
         rng: jitter source for the reconnect backoff (tests pass a seeded one).
+        throttle_recovery: after pushback, the share of the full rate regained a second.
 
     `start()` returns at once and binds in the background; a lost or refused bind is
     retried with exponential backoff and jitter (capped at `reconnect_cap`) until
     `aclose()`. While unbound, `submit` raises a retryable DeliveryError and
     `last_error` says why. Live state: `is_bound`, `window_in_use`, `submitted`
-    (submit_sm accepted), `errors` (submits that raised), `binds`, `bind_failures`.
+    (submit_sm accepted), `errors` (submits that raised), `binds`, `bind_failures`,
+    and `state()` for the API.
+
+    Pace: submit_sm go at most `tps` a second (a token bucket holding one token), and at
+    most `window` await their answer. SMSC pushback (ESME_RTHROTTLED, ESME_RMSGQFUL)
+    halves both through `aimd`; they grow back gradually (see `delivery.pacing`).
     """
 
     def __init__(
@@ -216,6 +221,7 @@ class SmppConnector:
         on_receipt: ReceiptCallback,
         on_inbound: InboundCallback,
         rng: random.Random | None = None,
+        throttle_recovery: float = 0.1,
     ) -> None:
         self.name = config.name
         self.config = config
@@ -223,13 +229,22 @@ class SmppConnector:
         self._on_inbound = on_inbound
         self._rng = rng or random.Random()
         self._policy = RetryPolicy(config.reconnect_base, config.reconnect_cap)
-        self._pacer = None if config.tps is None else _Pacer(config.tps)
+        self.aimd = Aimd(recovery=throttle_recovery)
+        self._pacer = None if config.tps is None else Pacer(self._current_tps)
+        self._window = asyncio.Condition()
+        self._outstanding = 0
+        self._sent_at: deque[float] = deque()
+        self._failed_at: deque[float] = deque()
+        self._failures_in_a_row = 0
+        self._failing_since = 0.0
         self._references = itertools.count(self._rng.getrandbits(16))
         self._session: EsmeSession | None = None
         self._bound = asyncio.Event()
         self._stop = asyncio.Event()
         self._tasks: asyncio.TaskGroup | None = None
         self._supervisor: asyncio.Task[None] | None = None
+        self._waiting_for_window = 0
+        self.pushbacks = 0
         self.submitted = 0
         self.errors = 0
         self.binds = 0
@@ -246,6 +261,51 @@ class SmppConnector:
     @property
     def window_in_use(self) -> int:
         return 0 if self._session is None else self._session.window_in_use
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    @property
+    def is_available(self) -> bool:
+        """Bound, and not failing: routes hand a message to the first available connector."""
+        if not self.is_bound:
+            return False
+        if self._failures_in_a_row < FAILING_AFTER:
+            return True
+        return self._now() - self._failing_since >= FAILING_FOR
+
+    def window_limit(self, now: float) -> int:
+        return self.aimd.window(self.config.window, now)
+
+    def _current_tps(self) -> float:
+        return self.tps_limit(self._now()) or 1.0
+
+    def tps_limit(self, now: float) -> float | None:
+        if self.config.tps is None:
+            return None
+        return self.config.tps * self.aimd.factor(now)
+
+    def state(self) -> dict[str, Any]:
+        """Live state for `GET /v1/connectors`."""
+        now = self._now()
+        _trim(self._sent_at, now - 1.0)
+        _trim(self._failed_at, now - 60.0)
+        session = self._session
+        waiting = (self._pacer.waiting if self._pacer else 0) + (session.waiting if session else 0)
+        limit = self.tps_limit(now)
+        return {
+            "bound": self.is_bound,
+            "available": self.is_available,
+            "window_in_use": self.window_in_use,
+            "window_limit": self.window_limit(now),
+            "tps": len(self._sent_at),
+            "tps_limit": None if limit is None else round(limit, 3),
+            "queue_depth": waiting + self._waiting_for_window,
+            "errors_last_minute": len(self._failed_at),
+            "submitted": self.submitted,
+            "pushbacks": self.pushbacks,
+            "last_error": self.last_error,
+        }
 
     async def start(self) -> None:
         """Start binding in the background. Call `aclose()` from the same task."""
@@ -337,26 +397,70 @@ class SmppConnector:
                     Tlv.from_int(Tag.sar_total_segments, total),
                     Tlv.from_int(Tag.sar_segment_seqnum, seqnum),
                 )
-            if self._pacer is not None:
-                await self._pacer.wait()
-            try:
-                answer = await session.submit(
-                    SubmitSm(
-                        sequence_number=session.next_sequence(),
-                        source_addr_ton=source_ton,
-                        source_addr_npi=source_npi,
-                        source_addr=source,
-                        dest_addr_ton=config.dest_ton,
-                        dest_addr_npi=config.dest_npi,
-                        destination_addr=destination,
-                        esm_class=esm_class,
-                        validity_period=validity_period,
-                        registered_delivery=config.registered_delivery,
-                        data_coding=data_coding,
-                        short_message=short_message,
-                        tlvs=tlvs,
-                    )
+
+            def submit_sm(
+                sequence_number: int,
+                esm_class: int = esm_class,
+                short_message: bytes = short_message,
+                tlvs: tuple[Tlv, ...] = tlvs,
+            ) -> SubmitSm:
+                return SubmitSm(
+                    sequence_number=sequence_number,
+                    source_addr_ton=source_ton,
+                    source_addr_npi=source_npi,
+                    source_addr=source,
+                    dest_addr_ton=config.dest_ton,
+                    dest_addr_npi=config.dest_npi,
+                    destination_addr=destination,
+                    esm_class=esm_class,
+                    validity_period=validity_period,
+                    registered_delivery=config.registered_delivery,
+                    data_coding=data_coding,
+                    short_message=short_message,
+                    tlvs=tlvs,
                 )
+
+            for retry in range(_PART_RETRIES + 1):
+                answer = await self._submit_part(session, message, (seqnum, total), ids, submit_sm)
+                if answer.command_status not in _PUSHBACK:
+                    break
+                self._pushed_back()
+                if seqnum == 1 or retry == _PART_RETRIES:
+                    break  # nothing accepted yet: the dispatcher retries it whole, later
+                await asyncio.sleep(_PART_RETRY.delay(retry + 1, self._rng))
+            if answer.command_status or not isinstance(answer, SubmitSmResp):
+                raise self._refused(message, answer.command_status, seqnum, ids)
+            ids.append(answer.message_id)
+            self.submitted += 1
+            now = self._now()
+            self._sent_at.append(now)
+            _trim(self._sent_at, now - 1.0)
+        self._failures_in_a_row = 0
+        return tuple(ids)
+
+    async def _submit_part(
+        self,
+        session: EsmeSession,
+        message: ClaimedMessage,
+        part: tuple[int, int],
+        ids: list[str],
+        build: Callable[[int], SubmitSm],
+    ) -> Pdu:
+        seqnum, total = part
+        if self._pacer is not None:
+            await self._pacer.wait()
+        async with self._window:
+            self._waiting_for_window += 1
+            try:
+                await self._window.wait_for(
+                    lambda: self._outstanding < self.window_limit(self._now())
+                )
+            finally:
+                self._waiting_for_window -= 1
+            self._outstanding += 1
+        try:
+            try:
+                return await session.submit(build(session.next_sequence()))
             except LocalProtocolError as exc:  # refused before sending: a field is invalid
                 raise self._refused(message, exc.status, seqnum, ids, exc.message) from exc
             except (SessionClosedError, ResponseTimeout, RemoteProtocolError) as exc:
@@ -364,17 +468,33 @@ class SmppConnector:
                     outcome = "It was not sent and can be tried again."
                 else:
                     outcome = "Its outcome is unknown; it can be tried again."
+                self._link_failed()
                 raise self._failed(
                     f"SMPP connector {self.name!r} lost part {seqnum} of {total} of the message"
                     f" to {message.to}: {exc}{_accepted(ids)} {outcome}",
                     retryable=True,
                     code=ErrorCode.UNREACHABLE,
                 ) from exc
-            if answer.command_status or not isinstance(answer, SubmitSmResp):
-                raise self._refused(message, answer.command_status, seqnum, ids)
-            ids.append(answer.message_id)
-            self.submitted += 1
-        return tuple(ids)
+        finally:
+            async with self._window:
+                self._outstanding -= 1
+                self._window.notify_all()
+
+    def _pushed_back(self) -> None:
+        self.pushbacks += 1
+        now = self._now()
+        if self.aimd.pushback(now):
+            log.warning(
+                "SMPP connector %r: the SMSC pushes back; slowing to %s tps, window %d",
+                self.name,
+                "-" if self.config.tps is None else f"{self.tps_limit(now):.2f}",
+                self.window_limit(now),
+            )
+
+    def _link_failed(self) -> None:
+        self._failures_in_a_row += 1
+        if self._failures_in_a_row >= FAILING_AFTER:
+            self._failing_since = self._now()
 
     def _failed(
         self,
@@ -386,6 +506,9 @@ class SmppConnector:
         carrier_text: str | None = None,
     ) -> DeliveryError:
         self.errors += 1
+        now = self._now()
+        self._failed_at.append(now)
+        _trim(self._failed_at, now - 60.0)
         return DeliveryError(
             detail,
             retryable=retryable,
@@ -490,6 +613,11 @@ class SmppConnector:
             log.exception("SMPP connector %r: handling a deliver_sm failed", self.name)
             return CommandStatus.ESME_RX_T_APPN
         return CommandStatus.ESME_ROK
+
+
+def _trim(times: deque[float], before: float) -> None:
+    while times and times[0] < before:
+        times.popleft()
 
 
 def _accepted(ids: list[str]) -> str:

@@ -22,6 +22,8 @@ class Account:
     id: AccountId
     name: str
     created_at: datetime
+    # Operators manage what all accounts share: connectors and routes.
+    is_operator: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +41,14 @@ class ApiKey:
         return self.mode == "test"
 
 
-def create_account(connection: Connection, name: str) -> Account:
-    account = Account(new_account_id(), name, datetime.now(UTC))
+def create_account(connection: Connection, name: str, *, operator: bool = False) -> Account:
+    account = Account(new_account_id(), name, datetime.now(UTC), operator)
     try:
         with connection.begin_nested():
             connection.execute(
-                accounts.insert().values(id=account.id, name=name, created_at=account.created_at)
+                accounts.insert().values(
+                    id=account.id, name=name, created_at=account.created_at, is_operator=operator
+                )
             )
     except IntegrityError:
         raise ConflictError(f"An account named '{name}' already exists.") from None
@@ -55,7 +59,7 @@ def find_account(connection: Connection, name_or_id: str) -> Account | None:
     row = connection.execute(
         select(accounts).where((accounts.c.name == name_or_id) | (accounts.c.id == name_or_id))
     ).first()
-    return Account(AccountId(row.id), row.name, row.created_at) if row else None
+    return Account(AccountId(row.id), row.name, row.created_at, row.is_operator) if row else None
 
 
 def get_account(connection: Connection, name_or_id: str) -> Account:
@@ -70,7 +74,22 @@ def get_account(connection: Connection, name_or_id: str) -> Account:
 
 def list_accounts(connection: Connection) -> list[Account]:
     rows = connection.execute(select(accounts).order_by(accounts.c.created_at))
-    return [Account(AccountId(r.id), r.name, r.created_at) for r in rows]
+    return [Account(AccountId(r.id), r.name, r.created_at, r.is_operator) for r in rows]
+
+
+def is_operator(connection: Connection, account_id: str) -> bool:
+    value = connection.execute(
+        select(accounts.c.is_operator).where(accounts.c.id == account_id)
+    ).scalar()
+    return bool(value)
+
+
+def set_operator(connection: Connection, name_or_id: str, operator: bool) -> Account:
+    account = get_account(connection, name_or_id)
+    connection.execute(
+        update(accounts).where(accounts.c.id == account.id).values(is_operator=operator)
+    )
+    return get_account(connection, account.id)
 
 
 def create_key(

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -72,11 +73,16 @@ class ClaimDue:
     records `queued` and then `sending`. Messages past their validity are failed with 30036
     here instead of being claimed, and what they cost is refunded unless an attempt of
     theirs may have reached the carrier (a lease that ran out mid-submit).
+    `sender_room(sender)` (a pure function: it runs in the writer's thread) caps how many
+    of one sender's messages this claim takes; the rest stay queued, in order, for a later
+    claim. Senders in `full_senders` are not claimed at all.
     """
 
     now: datetime
     lease: timedelta
     limit: int
+    sender_room: Callable[[str], int] | None = None
+    full_senders: frozenset[str] = frozenset()
 
     def run(self, connection: Connection) -> list[ClaimedMessage]:
         now = self.now
@@ -95,7 +101,12 @@ class ClaimDue:
         )
 
         def claim(where: Any, limit: int, *order: Any) -> list[Any]:
-            query = select(*columns).where(where).order_by(*order).limit(limit)
+            query = (
+                select(*columns)
+                .where(where, *_not_from(self.full_senders))
+                .order_by(*order)
+                .limit(limit)
+            )
             return list(connection.execute(query.with_for_update(skip_locked=True)).all())
 
         # A query per status, not one with OR: each then walks its index in order and stops
@@ -117,7 +128,12 @@ class ClaimDue:
         events: list[dict[str, Any]] = []
         expired: list[str] = []
         never_sent: list[str] = []  # expired without an attempt whose outcome is unknown
+        taken: Counter[str] = Counter()
         for row in rows:
+            if row.expires_at > now and self.sender_room is not None:
+                if taken[row.from_sender] >= self.sender_room(row.from_sender):
+                    continue  # its sender has enough in hand: it waits in the queue
+                taken[row.from_sender] += 1
             if row.expires_at <= now:
                 expired.append(row.id)
                 if row.status != _S.SENDING:
@@ -181,6 +197,10 @@ class ClaimDue:
             connection.execute(message_events.insert(), events)
             enqueue_status_webhooks(connection, [_change(event) for event in events])
         return claimed
+
+
+def _not_from(senders: frozenset[str]) -> list[ColumnElement[bool]]:
+    return [messages.c.from_sender.not_in(sorted(senders))] if senders else []
 
 
 @dataclass(frozen=True, slots=True)

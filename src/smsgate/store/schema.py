@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -85,6 +86,8 @@ accounts = Table(
     Column("status_callback", Text),
     # Millionths of the price table's currency left to spend; NULL: unlimited.
     Column("balance_micros", BigInteger),
+    # Operators manage what is shared by every account: connectors and routes.
+    Column("is_operator", Boolean, nullable=False, server_default=false()),
 )
 
 api_keys = Table(
@@ -339,4 +342,42 @@ opt_out_events = Table(
     Column("source", String(8), nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Index("ix_opt_out_events_account_seq", "account_id", "seq"),
+)
+
+# Carrier links an operator declared (API, CLI or `smsgate config apply`). The password
+# is kept as given, not hashed: the gateway must send it in its bind_transmitter/receiver/
+# transceiver. It is never shown back.
+connectors = Table(
+    "connectors",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("port", Integer, nullable=False),
+    Column("system_id", String(64), nullable=False),
+    Column("password", String(64), nullable=False),
+    Column("system_type", String(64), nullable=False),
+    Column("bind_mode", String(24), nullable=False),
+    Column("window", Integer, nullable=False),
+    Column("tps", Float),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Which connectors a message may leave through. The lowest `priority` that matches wins;
+# `connectors` is a JSON list of connector names, tried in order (failover).
+routes = Table(
+    "routes",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("priority", Integer, nullable=False),
+    Column("mode", String(4), nullable=False),
+    Column("prefix", String(16)),
+    Column("country", String(2)),
+    Column("account_id", String(34)),
+    Column("sender_type", String(16)),
+    Column("connectors", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
