@@ -18,7 +18,7 @@ from smsgate.api.request_limits import RequestLimiter, build_limiter
 from smsgate.config import Settings, SimulatorSettings, SmppSettings
 from smsgate.delivery.dispatcher import Dispatcher
 from smsgate.delivery.inbound import InboundPolicy, InboundSink
-from smsgate.delivery.pacing import mps_for
+from smsgate.delivery.pacing import SenderCaps
 from smsgate.delivery.receipts import ReceiptSink
 from smsgate.delivery.smpp import SmppConnector, SmppConnectorConfig
 from smsgate.delivery.switchboard import Switchboard
@@ -27,6 +27,7 @@ from smsgate.domain.pricing import PriceTable, parse_price_table
 from smsgate.domain.routing import SenderType
 from smsgate.simulator.smsc import Simulator
 from smsgate.store.database import Database
+from smsgate.store.numbers import number_rates
 from smsgate.store.writer import GroupCommitWriter
 from smsgate.webhooks.sender import WebhookSender
 
@@ -59,6 +60,7 @@ class Gateway:
     webhooks: WebhookSender
     prices: PriceTable
     limiter: RequestLimiter | None
+    sender_caps: SenderCaps
 
 
 def build_gateway(settings: Settings) -> Gateway:
@@ -120,11 +122,12 @@ def build_gateway(settings: Settings) -> Gateway:
         "short_code": pacing.short_code_mps,
         "alphanumeric": pacing.alphanumeric_mps,
     }
+    sender_caps = SenderCaps(mps_defaults)
     dispatcher = Dispatcher(
         writer,
         switchboard.route,
         settings.delivery,
-        mps=lambda sender: mps_for(sender, mps_defaults),
+        mps=sender_caps,
         sender_horizon=pacing.sender_horizon,
     )
     webhooks = WebhookSender(writer, database, settings.webhook)
@@ -142,6 +145,7 @@ def build_gateway(settings: Settings) -> Gateway:
         webhooks,
         prices,
         build_limiter(settings.limits, redis_url=settings.redis.url.get_secret_value()),
+        sender_caps,
     )
 
 
@@ -244,6 +248,13 @@ async def run_gateway(gateway: Gateway) -> AsyncIterator[None]:
                 delivering = gateway.settings.delivery.enabled
                 if delivering:
                     tasks.create_task(gateway.switchboard.run(), name="switchboard")
+                    caps = tasks.create_task(
+                        gateway.sender_caps.keep_current(
+                            lambda: gateway.database.read(number_rates),
+                            gateway.settings.delivery.connectors_refresh,
+                        ),
+                        name="sender caps",
+                    )
                     dispatching = tasks.create_task(gateway.dispatcher.run(), name="dispatcher")
                 if gateway.settings.webhook.enabled:
                     tasks.create_task(gateway.webhooks.run(), name="webhooks")
@@ -252,6 +263,8 @@ async def run_gateway(gateway: Gateway) -> AsyncIterator[None]:
                     yield
                 finally:
                     gateway.dispatcher.stop()
+                    if delivering:
+                        caps.cancel()
                     gateway.webhooks.stop()
                     gateway.inbound.stop()
                     if delivering:

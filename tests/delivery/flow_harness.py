@@ -16,7 +16,7 @@ from sqlalchemy import select
 from smsgate.config import DeliverySettings
 from smsgate.delivery.dispatcher import Dispatcher
 from smsgate.delivery.inbound import InboundSink
-from smsgate.delivery.pacing import mps_for
+from smsgate.delivery.pacing import SenderCaps
 from smsgate.delivery.receipts import ReceiptSink
 from smsgate.delivery.smpp import SmppConnector, SmppConnectorConfig
 from smsgate.delivery.switchboard import Switchboard
@@ -162,7 +162,7 @@ async def running_flow(
     settings = DeliverySettings(
         **{"poll_interval": 0.05, "retry_base": 0.05, "retry_max": 0.3, **delivery}
     )
-    dispatcher = Dispatcher(writer, switchboard.route, settings, mps=mps_for)
+    dispatcher = Dispatcher(writer, switchboard.route, settings, mps=SenderCaps())
     flow = Flow(database, writer, switchboard, dispatcher, account.id)
     try:
         await switchboard.load()

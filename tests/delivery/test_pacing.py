@@ -15,8 +15,8 @@ from smsgate.delivery.pacing import (
     Aimd,
     Pacer,
     RateLimit,
+    SenderCaps,
     TokenBucket,
-    mps_for,
 )
 
 gaps = st.lists(st.floats(0, 0.5, allow_nan=False), min_size=1, max_size=300)
@@ -110,12 +110,22 @@ def test_pushback_halves_at_most_once_per_hold() -> None:
     [("+14155550100", 1), ("+18005550100", 3), ("12345", 100), ("ACME", 10)],
 )
 def test_senders_get_the_default_mps_of_their_type(sender: str, mps: float) -> None:
-    assert mps_for(sender) == mps
+    assert SenderCaps()(sender) == mps
 
 
 def test_mps_defaults_can_be_overridden() -> None:
     defaults = {"long_code": 2.0, "toll_free": 3.0, "short_code": 100.0, "alphanumeric": 5.0}
-    assert mps_for("+14155550100", defaults) == 2  # type: ignore[arg-type]
+    assert SenderCaps(defaults)("+14155550100") == 2  # type: ignore[arg-type]
+
+
+def test_a_registered_number_has_its_own_cap_or_its_registered_types() -> None:
+    caps = SenderCaps()
+    caps.update([("+14155550100", "long_code", 4.0), ("+14155550101", "toll_free", None)])
+    assert caps("+14155550100") == 4
+    assert caps("+14155550101") == 3  # registered as toll-free, though it reads as a long code
+    assert caps("+14155550102") == 1
+    caps.update([])
+    assert caps("+14155550100") == 1
 
 
 def test_a_pacer_lets_waiters_go_in_the_order_they_came() -> None:

@@ -12,7 +12,7 @@ The pure parts take `now` from the caller and never read a clock:
   pushback (ESME_RTHROTTLED, ESME_RMSGQFUL) halves it, at most once per `hold` seconds
   (the answers of submits already in flight are the same pushback, not a new one); it
   then grows back by `recovery` per second: multiplicative decrease, additive increase.
-- `mps_for`: the messages-per-second cap of a sender.
+- `SenderCaps`: the messages-per-second cap of each sender.
 
 `Pacer` is the asyncio glue: waiters go one at a time, in the order they came (FIFO), each
 once the bucket has a token at the moment it goes.
@@ -21,27 +21,58 @@ once the bucket has a token at the moment it goes.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from smsgate.domain.numbers import NumberType, default_mps
 from smsgate.domain.routing import SenderType, sender_type
+from smsgate.errors import SmsgateError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MPS: Mapping[SenderType, float] = {
-    "long_code": 1.0,
-    "toll_free": 3.0,
-    "short_code": 100.0,
-    "alphanumeric": 10.0,
+    kind.value: float(default_mps(kind)) for kind in NumberType
 }
 
 
-def mps_for(sender: str, defaults: Mapping[SenderType, float] = DEFAULT_MPS) -> float:
-    """The most messages a second `sender` may send: the default for its type.
+class SenderCaps:
+    """The most messages a second each sender may send: a registered number's own `mps`,
+    else the default of its type (the registered type, or the type its form reads as).
 
-    The one place a sender's cap is decided, so a per-number override plugs in here.
+    Called from the writer's thread while `update` swaps in a new table from the event
+    loop: one dict replaced whole, never changed in place.
     """
-    return defaults[sender_type(sender)]
+
+    def __init__(self, defaults: Mapping[SenderType, float] = DEFAULT_MPS) -> None:
+        self._defaults = defaults
+        self._numbers: dict[str, tuple[SenderType, float | None]] = {}
+
+    def update(self, numbers: Iterable[tuple[str, str, float | None]]) -> None:
+        """The registered numbers: (number, type, own mps or None)."""
+        self._numbers = {
+            number: (kind, mps)  # type: ignore[misc]
+            for number, kind, mps in numbers
+        }
+
+    def __call__(self, sender: str) -> float:
+        kind, own = self._numbers.get(sender, (None, None))
+        if own is not None:
+            return own
+        return self._defaults[kind or sender_type(sender)]
+
+    async def keep_current(
+        self, load: Callable[[], Awaitable[list[tuple[str, str, float | None]]]], every: float
+    ) -> None:
+        """Reload the registered numbers every `every` seconds, so a changed cap applies."""
+        while True:
+            try:
+                self.update(await load())
+            except SmsgateError:
+                log.warning("could not read the numbers' rates; keeping the ones known")
+            await asyncio.sleep(every)
 
 
 _EPSILON = 1e-9

@@ -58,7 +58,7 @@ def parse_number(value: str, number_type: NumberType | None = None) -> ParsedNum
     toll-free. Raises InvalidFromError (21212, field "number") when `value` is none of
     the four forms, or not of the form `number_type` asks for.
     """
-    inferred = _infer(value)
+    inferred = infer_number_type(value)
     if inferred is None:
         raise InvalidFromError(
             f"'{value}' is not a number smsgate can send from: give an E.164 number "
@@ -83,7 +83,8 @@ def parse_number(value: str, number_type: NumberType | None = None) -> ParsedNum
     return ParsedNumber(value, number_type)
 
 
-def _infer(value: str) -> NumberType | None:
+def infer_number_type(value: str) -> NumberType | None:
+    """The type `value` reads as, or None when it is none of the four forms."""
     if _E164.fullmatch(value):
         try:
             number = phonenumbers.parse(value, None)

@@ -15,8 +15,8 @@ from functools import lru_cache
 from typing import Any, Final, Literal, get_args
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberType
 
+from smsgate.domain.numbers import infer_number_type
 from smsgate.errors import InvalidParameterError, ValidationError
 
 SenderType = Literal["long_code", "toll_free", "short_code", "alphanumeric"]
@@ -30,19 +30,14 @@ _SHORT_CODE = re.compile(r"[0-9]{3,8}")
 
 @lru_cache(maxsize=4096)
 def sender_type(sender: str) -> SenderType:
-    """What kind of sender `sender` is: an alphanumeric sender ID, a short code (3 to 8
-    digits, no "+"), a toll-free number, or a long code (any other E.164 number)."""
+    """What kind of sender `sender` is: as a number being registered reads
+    (`infer_number_type`), else, for a sender no numbering plan knows, by its shape."""
+    inferred = infer_number_type(sender)
+    if inferred is not None:
+        return inferred.value
     if _SHORT_CODE.fullmatch(sender):
         return "short_code"
-    if not sender.removeprefix("+").isdigit():
-        return "alphanumeric"
-    try:
-        number = phonenumbers.parse(sender if sender.startswith("+") else f"+{sender}")
-    except NumberParseException:
-        return "long_code"
-    if phonenumbers.number_type(number) == PhoneNumberType.TOLL_FREE:
-        return "toll_free"
-    return "long_code"
+    return "long_code" if sender.removeprefix("+").isdigit() else "alphanumeric"
 
 
 def check_name(value: str, *, what: str, field: str = "name") -> str:

@@ -126,6 +126,14 @@ def list_numbers(connection: Connection, account_id: AccountId | None = None) ->
     return [_from_row(r) for r in connection.execute(query)]
 
 
+def number_rates(connection: Connection) -> list[tuple[str, str, float | None]]:
+    """Every registered number with its type and its own messages-per-second cap (or None)."""
+    return [
+        (row.e164, row.type, row.mps)
+        for row in connection.execute(select(numbers.c.e164, numbers.c.type, numbers.c.mps))
+    ]
+
+
 def _encode_cursor(number: Number) -> str:
     text = f"n{number.created_at.isoformat()}|{number.id}"
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
