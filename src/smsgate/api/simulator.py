@@ -18,6 +18,7 @@ from smsgate.api._fastpath import json_response
 from smsgate.api.problems import problem
 from smsgate.api.resources import timestamp
 from smsgate.api.services import ApiServices
+from smsgate.domain.connectors import SIMULATOR as SANDBOX_CONNECTOR
 from smsgate.domain.phone import parse_destination
 from smsgate.domain.submission import MAX_BODY_CHARACTERS
 from smsgate.errors import (
@@ -28,7 +29,6 @@ from smsgate.errors import (
     InvalidParameterError,
     ValidationError,
 )
-from smsgate.simulator import CONNECTOR_NAME as SANDBOX_CONNECTOR
 from smsgate.simulator.smsc import Concatenation, Simulator
 from smsgate.store import numbers as number_store
 from smsgate.store.schema import message_parts, messages
