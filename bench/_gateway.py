@@ -44,6 +44,8 @@ def _environ(database: Path, settings: dict[str, str]) -> dict[str, str]:
         # The figures are the gateway's capacity: no per-account request limit or queue cap.
         "SMSGATE_LIMITS_API_RATE": "0",
         "SMSGATE_LIMITS_QUEUE_CAP": "0",
+        # Every message comes from one long code; here it may send as fast as it can.
+        "SMSGATE_PACING_LONG_CODE_MPS": "1000000",
         **{f"SMSGATE_{name.upper()}": value for name, value in settings.items()},
     }
 

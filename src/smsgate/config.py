@@ -200,7 +200,7 @@ class WebhookSettings(_Section):
     retry_max: float = Field(3600.0, gt=0)
     # Deliveries in progress at once; each holds a slot while its POST and its record are
     # in flight, so this bounds webhook throughput at about max_in_flight / latency.
-    max_in_flight: int = Field(256, ge=1, le=10_000)
+    max_in_flight: int = Field(1024, ge=1, le=10_000)
     poll_interval: float = Field(1.0, gt=0, le=60)
     lease_seconds: float = Field(60.0, gt=0)
 

@@ -445,3 +445,47 @@ def test_framing_error_closes_the_session() -> None:
 def test_timeouts_must_be_positive(field: str) -> None:
     with pytest.raises(ConfigError, match=field):
         SmppTimeouts(**{field: 0})
+
+
+def test_a_whole_window_of_deliver_sm_is_handled_at_once() -> None:
+    """Each deliver_sm waits for its commit before it is answered; a window's worth of them
+    must wait together (one group commit), not a few at a time."""
+    window = 32
+    in_progress = 0
+    all_in = asyncio.Event()
+
+    async def on_deliver(pdu: p.DeliverSm | p.DataSm) -> CommandStatus:
+        nonlocal in_progress
+        in_progress += 1
+        if in_progress == window:
+            all_in.set()
+        await all_in.wait()  # answered only once every one of them is being handled
+        return S.ESME_ROK
+
+    async def scenario() -> None:
+        async with SmscServer(Handler()) as server:
+            session = EsmeSession(
+                "127.0.0.1",
+                server.port,
+                system_id="smsgate",
+                password="secret",
+                timeouts=FAST,
+                on_deliver=on_deliver,
+                window=window,
+            )
+            async with session:
+                smsc_side = server.receiver("smsgate")
+                assert smsc_side is not None
+                answers = await asyncio.gather(
+                    *(
+                        smsc_side.deliver(
+                            p.DeliverSm(
+                                sequence_number=smsc_side.next_sequence(), short_message=b"r"
+                            )
+                        )
+                        for _ in range(window)
+                    )
+                )
+        assert [a.command_status for a in answers] == [S.ESME_ROK] * window
+
+    run(scenario)

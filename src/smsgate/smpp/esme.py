@@ -294,6 +294,10 @@ class EsmeSession:
             enquire_link_interval=timeouts.enquire_link_interval,
             handler_timeout=timeouts.response,
             timeout_status=CommandStatus.ESME_RX_T_APPN,
+            # A deliver_sm is answered once its receipt or message is committed, and the
+            # writer commits whatever is waiting together: a worker per window slot lets a
+            # whole window of them share one commit instead of going eight at a time.
+            workers=self.window,
         )
         self._links.append(link)
         self._tasks.create_task(self._serve(link))
