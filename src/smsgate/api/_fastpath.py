@@ -92,6 +92,13 @@ def json_response(
     return JSONBytesResponse(_encoder.encode(content), status_code, headers)
 
 
+def page_response(name: str, items: list[Any], next_cursor: str | None) -> JSONBytesResponse:
+    """One page of a list: `{name: items, "next_cursor", "has_more"}`, as every list has."""
+    return json_response(
+        {name: items, "next_cursor": next_cursor, "has_more": next_cursor is not None}
+    )
+
+
 class FastPath:
     def __init__(self, app: ASGIApp, routes: dict[tuple[str, str], Endpoint]) -> None:
         self.app = app

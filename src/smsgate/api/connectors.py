@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import Connection
 from starlette.responses import Response
 
-from smsgate.api._fastpath import json_response
+from smsgate.api._fastpath import json_response, page_response
 from smsgate.api._operator import json_object, require_operator
 from smsgate.api.services import ApiServices
 from smsgate.delivery.switchboard import describe, idle_state
@@ -58,7 +58,7 @@ def build_router(services: ApiServices) -> APIRouter:
         else:
             specs = await database.read(connector_store.list_connectors)
             found = [{**describe(spec), "state": idle_state()} for spec in specs]
-        return json_response({"connectors": found, "next_cursor": None, "has_more": False})
+        return page_response("connectors", found, None)
 
     @router.post(
         "",

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import Connection
 from starlette.responses import Response
 
-from smsgate.api._fastpath import json_response
+from smsgate.api._fastpath import page_response
 from smsgate.api.resources import message_resource
 from smsgate.api.services import ApiServices
 from smsgate.errors import NotFoundError
@@ -44,12 +44,6 @@ def build_router(services: ApiServices) -> APIRouter:
             )
 
         records, next_cursor = await services.database.read(read)
-        return json_response(
-            {
-                "messages": [message_resource(r) for r in records],
-                "next_cursor": next_cursor,
-                "has_more": next_cursor is not None,
-            }
-        )
+        return page_response("messages", [message_resource(r) for r in records], next_cursor)
 
     return router

@@ -15,7 +15,7 @@ import msgspec
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from smsgate.api._fastpath import fast, json_response
+from smsgate.api._fastpath import fast, json_response, page_response
 from smsgate.api._ownership import NumberOwnership
 from smsgate.api._queue_cap import QueueCap
 from smsgate.api.auth import Principal
@@ -331,13 +331,7 @@ def build_router(services: ApiServices) -> APIRouter:
         records, next_cursor = await services.database.read(
             lambda c: list_messages(c, account_id, where, limit=limit, cursor=cursor)
         )
-        return json_response(
-            {
-                "messages": [message_resource(r) for r in records],
-                "next_cursor": next_cursor,
-                "has_more": next_cursor is not None,
-            }
-        )
+        return page_response("messages", [message_resource(r) for r in records], next_cursor)
 
     return router
 

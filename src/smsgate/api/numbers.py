@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from starlette.responses import Response
 
 from smsgate.api._body import body_doc, decode_body
-from smsgate.api._fastpath import json_response
+from smsgate.api._fastpath import json_response, page_response
 from smsgate.api.resources import timestamp
 from smsgate.api.services import ApiServices
 from smsgate.domain.ids import AccountId
@@ -164,13 +164,7 @@ def build_router(services: ApiServices) -> APIRouter:
                 c, principal.account_id, limit=limit, cursor=cursor
             )
         )
-        return json_response(
-            {
-                "numbers": [number_resource(n) for n in found],
-                "next_cursor": next_cursor,
-                "has_more": next_cursor is not None,
-            }
-        )
+        return page_response("numbers", [number_resource(n) for n in found], next_cursor)
 
     @router.get("/{number_id}", summary="Look up a number")
     async def read(number_id: str, request: Request) -> Response:

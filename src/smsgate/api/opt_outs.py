@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from starlette.responses import Response
 
 from smsgate.api._body import body_doc, decode_body
-from smsgate.api._fastpath import json_response
+from smsgate.api._fastpath import json_response, page_response
 from smsgate.api.resources import timestamp
 from smsgate.api.services import ApiServices
 from smsgate.domain.ids import AccountId
@@ -101,13 +101,7 @@ def build_router(services: ApiServices) -> APIRouter:
                 c, principal.account_id, phone=phone, number=number, limit=limit, cursor=cursor
             )
         )
-        return json_response(
-            {
-                "opt_outs": [opt_out_resource(e) for e in found],
-                "next_cursor": next_cursor,
-                "has_more": next_cursor is not None,
-            }
-        )
+        return page_response("opt_outs", [opt_out_resource(e) for e in found], next_cursor)
 
     @router.post(
         "",
@@ -238,21 +232,19 @@ def build_router(services: ApiServices) -> APIRouter:
                 c, principal.account_id, limit=limit, cursor=cursor
             )
         )
-        return json_response(
-            {
-                "events": [
-                    {
-                        "phone": e.phone,
-                        "number": e.number,
-                        "action": e.action,
-                        "source": e.source,
-                        "at": timestamp(e.at),
-                    }
-                    for e in found
-                ],
-                "next_cursor": next_cursor,
-                "has_more": next_cursor is not None,
-            }
+        return page_response(
+            "events",
+            [
+                {
+                    "phone": e.phone,
+                    "number": e.number,
+                    "action": e.action,
+                    "source": e.source,
+                    "at": timestamp(e.at),
+                }
+                for e in found
+            ],
+            next_cursor,
         )
 
     return router

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from smsgate.api._fastpath import json_response
+from smsgate.api._fastpath import json_response, page_response
 from smsgate.api._operator import json_object, require_operator
 from smsgate.api.services import ApiServices
 from smsgate.domain.routing import RouteRule, route_from_mapping
@@ -48,9 +48,7 @@ def build_router(services: ApiServices) -> APIRouter:
     async def list_routes(request: Request) -> Response:
         await operator(request)
         rules = await database.read(route_store.list_routes)
-        return json_response(
-            {"routes": [route_resource(r) for r in rules], "next_cursor": None, "has_more": False}
-        )
+        return page_response("routes", [route_resource(r) for r in rules], None)
 
     @router.post(
         "",

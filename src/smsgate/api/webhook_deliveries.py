@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from smsgate.api._fastpath import json_response
+from smsgate.api._fastpath import json_response, page_response
 from smsgate.api.resources import timestamp
 from smsgate.api.services import ApiServices
 from smsgate.errors import NotFoundError
@@ -71,12 +71,7 @@ def build_router(services: ApiServices) -> APIRouter:
             )
         )
         next_cursor = encode_cursor(more) if more is not None else None
-        body = {
-            "deliveries": [delivery_resource(d) for d in found],
-            "next_cursor": next_cursor,
-            "has_more": next_cursor is not None,
-        }
-        return json_response(body)
+        return page_response("deliveries", [delivery_resource(d) for d in found], next_cursor)
 
     @router.post(
         "/{delivery_id}/redeliver",
