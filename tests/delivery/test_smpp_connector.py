@@ -471,3 +471,16 @@ def test_config_is_checked_on_construction(overrides: dict[str, Any], mentions: 
 def test_password_stays_out_of_repr() -> None:
     config = SmppConnectorConfig("c", "127.0.0.1", 2775, "gw", "hunter2")
     assert "hunter2" not in repr(config)
+
+
+def test_an_inbound_address_longer_than_any_number_is_refused_for_good() -> None:
+    async def scenario() -> None:
+        callbacks = Callbacks()
+        async with Simulator() as simulator, bound(simulator, callbacks):
+            statuses = await simulator.send_inbound("+1234567890123456789", FROM, "hi")
+            assert statuses == (S.ESME_RINVSRCADR,)
+            statuses = await simulator.send_inbound("+14155550100", "+1234567890123456789", "hi")
+            assert statuses == (S.ESME_RINVDSTADR,)
+        assert callbacks.inbound == []
+
+    run(scenario)

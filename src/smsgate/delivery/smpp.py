@@ -46,7 +46,13 @@ from smsgate.smpp import (
     add_concat_udh,
     receipt_from_pdu,
 )
-from smsgate.smpp.addresses import TON_ALPHANUMERIC, TON_INTERNATIONAL, TON_UNKNOWN
+from smsgate.smpp.addresses import (
+    MAX_NUMBER_LENGTH,
+    TON_ALPHANUMERIC,
+    TON_INTERNATIONAL,
+    TON_UNKNOWN,
+    e164,
+)
 from smsgate.smpp.esme import (
     BindError,
     BindMode,
@@ -604,6 +610,17 @@ class SmppConnector:
         except ReceiptError as exc:
             log.warning("SMPP connector %r: dropping a receipt: %s", self.name, exc)
             return CommandStatus.ESME_RX_P_APPN
+        if receipt is None:
+            refusal = _unstorable_address(pdu)
+            if refusal is not None:
+                log.warning(
+                    "SMPP connector %r: refusing an inbound message from %r to %r: an address "
+                    "longer than an E.164 number",
+                    self.name,
+                    pdu.source_addr,
+                    pdu.destination_addr,
+                )
+                return refusal
         try:
             if receipt is not None:
                 await self._on_receipt(self.name, receipt)
@@ -613,6 +630,16 @@ class SmppConnector:
             log.exception("SMPP connector %r: handling a deliver_sm failed", self.name)
             return CommandStatus.ESME_RX_T_APPN
         return CommandStatus.ESME_ROK
+
+
+def _unstorable_address(pdu: DeliverSm | DataSm) -> CommandStatus | None:
+    """A permanent refusal for an inbound message whose address no number can have, so the
+    SMSC stops offering it (a temporary one would have it retried for ever)."""
+    if len(e164(pdu.source_addr, pdu.source_addr_ton)) > MAX_NUMBER_LENGTH:
+        return CommandStatus.ESME_RINVSRCADR
+    if len(e164(pdu.destination_addr, pdu.dest_addr_ton)) > MAX_NUMBER_LENGTH:
+        return CommandStatus.ESME_RINVDSTADR
+    return None
 
 
 def _trim(times: deque[float], before: float) -> None:

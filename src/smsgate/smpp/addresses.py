@@ -10,8 +10,18 @@ from typing import Final
 TON_UNKNOWN: Final = 0
 TON_INTERNATIONAL: Final = 1
 TON_ALPHANUMERIC: Final = 5
+# The longest address smsgate keeps: an E.164 number with its "+" (15 digits). SMPP allows
+# 21 characters, but nothing longer than this is a number a handset texts from.
+MAX_NUMBER_LENGTH: Final = 16
 
-__all__ = ["TON_ALPHANUMERIC", "TON_INTERNATIONAL", "TON_UNKNOWN", "address_of", "e164"]
+__all__ = [
+    "MAX_NUMBER_LENGTH",
+    "TON_ALPHANUMERIC",
+    "TON_INTERNATIONAL",
+    "TON_UNKNOWN",
+    "address_of",
+    "e164",
+]
 
 
 def e164(address: str, ton: int) -> str:
