@@ -25,7 +25,6 @@ Mode = Literal["live", "test"]
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _PREFIX = re.compile(r"\+[0-9]{1,15}")
-_SHORT_CODE = re.compile(r"[0-9]{3,8}")
 
 
 @lru_cache(maxsize=4096)
@@ -35,8 +34,7 @@ def sender_type(sender: str) -> SenderType:
     inferred = infer_number_type(sender)
     if inferred is not None:
         return inferred.value
-    if _SHORT_CODE.fullmatch(sender):
-        return "short_code"
+    # infer_number_type already took every 3-to-8-digit short code.
     return "long_code" if sender.removeprefix("+").isdigit() else "alphanumeric"
 
 

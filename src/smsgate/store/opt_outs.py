@@ -172,16 +172,7 @@ def opted_out_among(
 
 def is_opted_out(connection: Connection, account_id: str, phone: str, sender: str) -> bool:
     """Whether `phone` opted out of `sender` or of the whole account."""
-    row = connection.execute(
-        select(opt_outs.c.seq)
-        .where(
-            opt_outs.c.account_id == account_id,
-            opt_outs.c.phone == phone,
-            opt_outs.c.number.in_((sender, ACCOUNT_WIDE)),
-        )
-        .limit(1)
-    ).first()
-    return row is not None
+    return bool(opted_out_among(connection, {(account_id, phone, sender)}))
 
 
 def list_opt_outs(
