@@ -65,8 +65,11 @@ class GroupCommitWriter:
         *,
         max_batch: int = 256,
         on_commit: Callable[[], None] | None = None,
+        committer: Committer | None = None,
     ) -> None:
-        self._engine = engine
+        """Writes go to `engine` on a connection of the writer thread's own, unless a
+        `committer` is given to run them elsewhere."""
+        self._committer = committer or ConnectionCommitter(engine)
         self._max_batch = max_batch
         self._listeners: list[Callable[[], None]] = [on_commit] if on_commit else []
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -101,8 +104,7 @@ class GroupCommitWriter:
         self._thread = None
 
     def _serve(self) -> None:
-        with self._engine.connect() as connection:
-            connection = connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        with self._committer:
             while True:
                 first = self._queue.get()
                 if first is _STOP:
@@ -118,51 +120,84 @@ class GroupCommitWriter:
                         stop = True
                         break
                     batch.append(item)
-                self._commit(connection, batch)
+                outcomes = self._committer.commit([pending.job for pending in batch])
+                self.batches += 1
+                self.jobs += len(batch)
+                assert self._loop is not None
+                self._loop.call_soon_threadsafe(_resolve, batch, outcomes, self._listeners)
                 if stop:
                     return
 
-    def _commit(self, connection: Connection, batch: list[_Pending[Any]]) -> None:
-        try:
-            with connection.begin():
-                outcomes = _run(connection, batch)
-        except Exception as exc:
-            if connection.in_transaction():
-                connection.rollback()
-            if len(batch) == 1:
-                outcomes = [_as_store_error(exc)]
-            else:
-                # Rerun alone so the error reaches only the job that caused it.
-                outcomes = []
-                for pending in batch:
-                    self._commit_alone(connection, pending, outcomes)
-        self.batches += 1
-        self.jobs += len(batch)
-        assert self._loop is not None
-        self._loop.call_soon_threadsafe(_resolve, batch, outcomes, self._listeners)
 
-    def _commit_alone(
-        self, connection: Connection, pending: _Pending[Any], outcomes: list[Any]
-    ) -> None:
-        try:
-            with connection.begin():
-                outcomes.extend(_run(connection, [pending]))
-        except Exception as exc:
-            outcomes.append(_as_store_error(exc))
+class Committer(Protocol):
+    """Runs batches of jobs in transactions, for the writer thread: on a connection of its
+    own (`ConnectionCommitter`) or in a process of its own (`writer_process`)."""
+
+    def __enter__(self) -> Committer: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def commit(self, jobs: list[Job[Any]]) -> list[Any]:
+        """One outcome per job, in order: its result, or the exception it raised."""
+        ...
 
 
-def _run(connection: Connection, batch: list[_Pending[Any]]) -> list[Any]:
+class ConnectionCommitter:
+    """Runs each batch on one connection of `engine`, opened on entry."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> ConnectionCommitter:
+        connection = self._engine.connect()
+        self._connection = connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def commit(self, jobs: list[Job[Any]]) -> list[Any]:
+        assert self._connection is not None, "use the committer in a with block"
+        return commit_batch(self._connection, jobs)
+
+
+def commit_batch(connection: Connection, jobs: list[Job[Any]]) -> list[Any]:
+    """Run `jobs` in one transaction and commit; on failure, each again in its own."""
+    try:
+        with connection.begin():
+            return _run(connection, jobs)
+    except Exception as exc:
+        if connection.in_transaction():
+            connection.rollback()
+        if len(jobs) == 1:
+            return [_as_store_error(exc)]
+        # Rerun alone so the error reaches only the job that caused it.
+        return [_commit_alone(connection, job) for job in jobs]
+
+
+def _commit_alone(connection: Connection, job: Job[Any]) -> Any:
+    try:
+        with connection.begin():
+            return _run(connection, [job])[0]
+    except Exception as exc:
+        return _as_store_error(exc)
+
+
+def _run(connection: Connection, jobs: list[Job[Any]]) -> list[Any]:
     outcomes: list[Any] = []
-    for job_type, group in itertools.groupby(batch, key=lambda p: type(p.job)):
+    for job_type, group in itertools.groupby(jobs, key=type):
         items = list(group)
         run_batch = getattr(job_type, "run_batch", None)
         if run_batch is not None:
-            outcomes.extend(run_batch(connection, [p.job for p in items]))
+            outcomes.extend(run_batch(connection, items))
             continue
-        for pending in items:
+        for job in items:
             try:
-                with connection.begin_nested() if len(batch) > 1 else _nullcontext():
-                    outcomes.append(pending.job.run(connection))
+                with connection.begin_nested() if len(jobs) > 1 else _nullcontext():
+                    outcomes.append(job.run(connection))
             except SmsgateError as exc:
                 outcomes.append(exc)
     return outcomes
@@ -202,12 +237,20 @@ def _resolve(
 
 
 class Call(Generic[T]):
-    """A one-off job: run `fn` in the writer's transaction (for writes off the hot path)."""
+    """A one-off job: `fn(connection, *args, **kwargs)` in the writer's transaction, for
+    writes off the hot path.
 
-    __slots__ = ("fn",)
+    `fn` must be a module-level function and the arguments plain data (no lambdas or
+    closures): a writer in a process of its own (`store.writer_process`) receives every
+    job pickled.
+    """
 
-    def __init__(self, fn: Callable[[Connection], T]) -> None:
+    __slots__ = ("args", "fn", "kwargs")
+
+    def __init__(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> None:
         self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
 
     def run(self, connection: Connection) -> T:
-        return self.fn(connection)
+        return self.fn(connection, *self.args, **self.kwargs)
