@@ -18,6 +18,11 @@ def count_accounts(connection: Connection) -> int:
     return int(connection.execute(select(func.count()).select_from(accounts)).scalar_one())
 
 
+def write_then_fail(connection: Connection) -> None:
+    account_store.create_account(connection, "half-written")
+    connection.exec_driver_sql("INSERT INTO no_such_table VALUES (1)")
+
+
 def test_concurrent_writes_share_transactions_and_all_commit(database: Database) -> None:
 
     async def scenario() -> None:
@@ -25,10 +30,7 @@ def test_concurrent_writes_share_transactions_and_all_commit(database: Database)
         writer.start()
         try:
             await asyncio.gather(
-                *(
-                    writer.submit(Call(lambda c, i=i: account_store.create_account(c, f"a{i}")))
-                    for i in range(200)
-                )
+                *(writer.submit(Call(account_store.create_account, f"a{i}")) for i in range(200))
             )
             assert writer.jobs == 200
             assert writer.batches < 200  # some transactions carried several writes
@@ -42,19 +44,15 @@ def test_concurrent_writes_share_transactions_and_all_commit(database: Database)
 def test_a_failing_job_fails_alone(database: Database) -> None:
     database.run_sync(lambda c: account_store.create_account(c, "taken"))
 
-    def broken(connection: Connection) -> None:
-        account_store.create_account(connection, "half-written")
-        connection.exec_driver_sql("INSERT INTO no_such_table VALUES (1)")
-
     async def scenario() -> list[object]:
         writer = GroupCommitWriter(database.engine)
         writer.start()
         try:
             return await asyncio.gather(
-                writer.submit(Call(lambda c: account_store.create_account(c, "before"))),
-                writer.submit(Call(lambda c: account_store.create_account(c, "taken"))),
-                writer.submit(Call(broken)),
-                writer.submit(Call(lambda c: account_store.create_account(c, "after"))),
+                writer.submit(Call(account_store.create_account, "before")),
+                writer.submit(Call(account_store.create_account, "taken")),
+                writer.submit(Call(write_then_fail)),
+                writer.submit(Call(account_store.create_account, "after")),
                 return_exceptions=True,
             )
         finally:

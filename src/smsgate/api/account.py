@@ -34,6 +34,31 @@ class AccountPatch(msgspec.Struct, forbid_unknown_fields=True):
 _patch_decoder = msgspec.json.Decoder(AccountPatch)
 
 
+def _read_account(
+    connection: Connection, account_id: str, now: datetime, currency: str
+) -> dict[str, Any]:
+    account = account_store.get_account(connection, account_id)
+    secrets = signing_secrets(connection, account_id, now)
+    balance = get_balance(connection, account_id)
+    return {
+        "id": account.id,
+        "name": account.name,
+        "created_at": timestamp(account.created_at),
+        "status_callback": account_store.status_callback(connection, account_id),
+        "webhook_secret": secrets[0],
+        "webhook_secrets_in_use": len(secrets),
+        # null: unlimited; otherwise what is left to spend, in `currency`.
+        "balance": None if balance is None else format_micros(balance),
+        "currency": currency,
+    }
+
+
+def _set_status_callback(connection: Connection, account_id: str, url: str | None) -> None:
+    account_store.set_status_callback(connection, account_id, url)
+    if url is not None:
+        enable_url(connection, account_id, url)
+
+
 def build_router(services: ApiServices) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["account"])
     auth = services.auth
@@ -51,26 +76,10 @@ def build_router(services: ApiServices) -> APIRouter:
         return JSONBytesResponse(body.encode())
 
     async def account_resource(account_id: str) -> dict[str, Any]:
-        now = datetime.now(UTC)
-
-        def read(connection: Connection) -> dict[str, Any]:
-            account = account_store.get_account(connection, account_id)
-            secrets = signing_secrets(connection, account_id, now)
-            balance = get_balance(connection, account_id)
-            return {
-                "id": account.id,
-                "name": account.name,
-                "created_at": timestamp(account.created_at),
-                "status_callback": account_store.status_callback(connection, account_id),
-                "webhook_secret": secrets[0],
-                "webhook_secrets_in_use": len(secrets),
-                # null: unlimited; otherwise what is left to spend, in `currency`.
-                "balance": None if balance is None else format_micros(balance),
-                "currency": currency,
-            }
-
         # Through the writer: the first read makes the account's signing secret.
-        return await services.writer.submit(Call(read))
+        return await services.writer.submit(
+            Call(_read_account, account_id, datetime.now(UTC), currency)
+        )
 
     @router.get("/account", summary="The account, its default status webhook and its secret")
     async def read_account(request: Request) -> Response:
@@ -101,13 +110,7 @@ def build_router(services: ApiServices) -> APIRouter:
         url = patch.status_callback
         if url is not None:
             check_webhook_url(url, allow_private=allow_private, field="status_callback")
-
-        def write(connection: Connection) -> None:
-            account_store.set_status_callback(connection, principal.account_id, url)
-            if url is not None:
-                enable_url(connection, principal.account_id, url)
-
-        await services.writer.submit(Call(write))
+        await services.writer.submit(Call(_set_status_callback, principal.account_id, url))
         return json_response(await account_resource(principal.account_id))
 
     return router

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import Connection
 from starlette.responses import Response
 
 from smsgate.api._fastpath import json_response, page_response
@@ -74,7 +73,7 @@ def build_router(services: ApiServices) -> APIRouter:
     async def add_connector(request: Request) -> Response:
         await operator(request)
         spec = connector_from_mapping(await json_object(request))
-        await services.writer.submit(Call(lambda c: connector_store.add_connector(c, spec)))
+        await services.writer.submit(Call(connector_store.add_connector, spec))
         if switchboard is not None:
             switchboard.wake()
         return json_response({**describe(spec), "state": idle_state()}, 201)
@@ -93,11 +92,7 @@ def build_router(services: ApiServices) -> APIRouter:
             raise NotFoundError(
                 f"'{name}' is a built-in connector; it cannot be removed (see the settings)."
             )
-
-        def remove(connection: Connection) -> None:
-            connector_store.remove_connector(connection, name)
-
-        await services.writer.submit(Call(remove))
+        await services.writer.submit(Call(connector_store.remove_connector, name))
         if switchboard is not None:
             switchboard.wake()
         return Response(status_code=204)

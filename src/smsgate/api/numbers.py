@@ -109,6 +109,36 @@ def _enable_urls(connection: Connection, account_id: str, *urls: object) -> None
             enable_url(connection, account_id, url)
 
 
+def _add_number(
+    connection: Connection,
+    account_id: AccountId,
+    e164: str,
+    inbound_url: str | None,
+    settings: dict[str, Any],
+) -> Number:
+    """Register `e164`; `settings` are its other columns, status_callback among them."""
+    _enable_urls(connection, account_id, inbound_url, settings["status_callback"])
+    return number_store.add_number(
+        connection, account_id, e164, inbound_url=inbound_url, **settings
+    )
+
+
+def _update_number(
+    connection: Connection,
+    account_id: AccountId,
+    number_id: str,
+    changes: dict[str, Any],
+    number_type: NumberType | UnsetType | None,
+) -> Number:
+    """Apply `changes`; a `number_type` other than UNSET retypes the number (None: infer
+    the type from the number itself)."""
+    _enable_urls(connection, account_id, changes.get("inbound_url"), changes.get("status_callback"))
+    if not isinstance(number_type, UnsetType):
+        current = number_store.get_number(connection, account_id, number_id)
+        changes = {**changes, "type": parse_number(current.e164, number_type).type}
+    return number_store.update_number(connection, account_id, number_id, changes)
+
+
 def build_router(services: ApiServices) -> APIRouter:
     router = APIRouter(prefix="/v1/numbers", tags=["numbers"])
     auth = services.auth
@@ -139,15 +169,9 @@ def build_router(services: ApiServices) -> APIRouter:
         }
         if body.keyword_replies is not None:
             settings.update(_reply_columns(body.keyword_replies))
-        account_id = principal.account_id
-
-        def add(connection: Connection) -> Number:
-            _enable_urls(connection, account_id, body.inbound_url, body.status_callback)
-            return number_store.add_number(
-                connection, account_id, parsed.value, inbound_url=body.inbound_url, **settings
-            )
-
-        number = await services.writer.submit(Call(add))
+        number = await services.writer.submit(
+            Call(_add_number, principal.account_id, parsed.value, body.inbound_url, settings)
+        )
         return json_response(
             number_resource(number), 201, [(b"location", f"/v1/numbers/{number.id}".encode())]
         )
@@ -192,25 +216,16 @@ def build_router(services: ApiServices) -> APIRouter:
         }
         if not isinstance(body.keyword_replies, UnsetType):
             changes.update(_reply_columns(body.keyword_replies))
-        account_id: AccountId = principal.account_id
-
-        def update(connection: Connection) -> Number:
-            _enable_urls(connection, account_id, body.inbound_url, body.status_callback)
-            if body.type is not UNSET:
-                current = number_store.get_number(connection, account_id, number_id)
-                changes["type"] = parse_number(
-                    current.e164, body.type if isinstance(body.type, NumberType) else None
-                ).type
-            return number_store.update_number(connection, account_id, number_id, changes)
-
-        number = await services.writer.submit(Call(update))
+        number = await services.writer.submit(
+            Call(_update_number, principal.account_id, number_id, changes, body.type)
+        )
         return json_response(number_resource(number))
 
     @router.delete("/{number_id}", status_code=204, summary="Release a number")
     async def delete(number_id: str, request: Request) -> Response:
         principal = await auth(request)
         await services.writer.submit(
-            Call(lambda c: number_store.remove_number(c, principal.account_id, number_id))
+            Call(number_store.remove_number, principal.account_id, number_id)
         )
         return Response(status_code=204)
 

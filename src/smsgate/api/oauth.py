@@ -100,12 +100,10 @@ def build_router(services: ApiServices) -> APIRouter:
             return _oauth_error(401, "invalid_client", exc.detail)
         access_token, _expires_at = await services.writer.submit(
             Call(
-                lambda c: account_store.issue_token(
-                    c,
-                    key,
-                    ttl_seconds=settings.auth.token_ttl,
-                    pepper=settings.auth.pepper.get_secret_value(),
-                )
+                account_store.issue_token,
+                key,
+                ttl_seconds=settings.auth.token_ttl,
+                pepper=settings.auth.pepper.get_secret_value(),
             )
         )
         return JSONResponse(

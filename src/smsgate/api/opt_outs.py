@@ -83,6 +83,44 @@ def _csv_rows(text: str) -> list[OptOutRequest]:
     return rows
 
 
+def _opt_out(
+    connection: Connection, account_id: AccountId, phone: str, number: str | None, at: datetime
+) -> tuple[OptOut, bool]:
+    _check_number(connection, account_id, number)
+    return opt_out_store.opt_out(connection, account_id, phone, number, source="api", at=at)
+
+
+def _opt_in(
+    connection: Connection, account_id: AccountId, phone: str, number: str | None, at: datetime
+) -> None:
+    removed = opt_out_store.opt_in(connection, account_id, phone, [number], source="api", at=at)
+    if not removed:
+        where = f"number {number}" if number else "the whole account"
+        raise NotFoundError(f"{phone} is not opted out of {where}.")
+
+
+def _import_opt_outs(
+    connection: Connection, account_id: AccountId, rows: list[OptOutRequest], at: datetime
+) -> dict[str, Any]:
+    imported = existing = 0
+    rejected = []
+    for index, row in enumerate(rows, 1):
+        try:
+            phone = parse_destination(row.phone, field="phone").e164
+            _check_number(connection, account_id, row.number)
+        except ValidationError as exc:
+            rejected.append(
+                {"row": index, "phone": row.phone, "code": int(exc.code), "detail": exc.detail}
+            )
+            continue
+        _, created = opt_out_store.opt_out(
+            connection, account_id, phone, row.number, source="import", at=at
+        )
+        imported += created
+        existing += not created
+    return {"imported": imported, "existing": existing, "rejected": rejected}
+
+
 def build_router(services: ApiServices) -> APIRouter:
     router = APIRouter(prefix="/v1/opt-outs", tags=["opt-outs"])
     auth = services.auth
@@ -114,16 +152,9 @@ def build_router(services: ApiServices) -> APIRouter:
         principal = await auth(request)
         body = decode_body(_decoder, await request.body(), "an opt-out")
         phone = parse_destination(body.phone, field="phone").e164
-        account_id = principal.account_id
-        now = datetime.now(UTC)
-
-        def add(connection: Connection) -> tuple[OptOut, bool]:
-            _check_number(connection, account_id, body.number)
-            return opt_out_store.opt_out(
-                connection, account_id, phone, body.number, source="api", at=now
-            )
-
-        entry, created = await services.writer.submit(Call(add))
+        entry, created = await services.writer.submit(
+            Call(_opt_out, principal.account_id, phone, body.number, datetime.now(UTC))
+        )
         return json_response(opt_out_resource(entry), 201 if created else 200)
 
     @router.delete("/{phone}", status_code=204, summary="Opt a phone back in")
@@ -131,18 +162,9 @@ def build_router(services: ApiServices) -> APIRouter:
         phone: str, request: Request, number: Annotated[str | None, Query()] = None
     ) -> Response:
         principal = await auth(request)
-        account_id = principal.account_id
-        now = datetime.now(UTC)
-
-        def remove(connection: Connection) -> None:
-            removed = opt_out_store.opt_in(
-                connection, account_id, phone, [number], source="api", at=now
-            )
-            if not removed:
-                where = f"number {number}" if number else "the whole account"
-                raise NotFoundError(f"{phone} is not opted out of {where}.")
-
-        await services.writer.submit(Call(remove))
+        await services.writer.submit(
+            Call(_opt_in, principal.account_id, phone, number, datetime.now(UTC))
+        )
         return Response(status_code=204)
 
     @router.post(
@@ -167,34 +189,11 @@ def build_router(services: ApiServices) -> APIRouter:
                 f"The import has {len(rows)} rows; import at most {MAX_IMPORT_ROWS} at a time.",
                 field="opt_outs",
             )
-        account_id = principal.account_id
-        now = datetime.now(UTC)
-
-        def run(connection: Connection) -> dict[str, Any]:
-            imported = existing = 0
-            rejected = []
-            for index, row in enumerate(rows, 1):
-                try:
-                    phone = parse_destination(row.phone, field="phone").e164
-                    _check_number(connection, account_id, row.number)
-                except ValidationError as exc:
-                    rejected.append(
-                        {
-                            "row": index,
-                            "phone": row.phone,
-                            "code": int(exc.code),
-                            "detail": exc.detail,
-                        }
-                    )
-                    continue
-                _, created = opt_out_store.opt_out(
-                    connection, account_id, phone, row.number, source="import", at=now
-                )
-                imported += created
-                existing += not created
-            return {"imported": imported, "existing": existing, "rejected": rejected}
-
-        return json_response(await services.writer.submit(Call(run)))
+        return json_response(
+            await services.writer.submit(
+                Call(_import_opt_outs, principal.account_id, rows, datetime.now(UTC))
+            )
+        )
 
     @router.get(
         "/export",

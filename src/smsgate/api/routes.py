@@ -64,7 +64,7 @@ def build_router(services: ApiServices) -> APIRouter:
     async def add_route(request: Request) -> Response:
         await operator(request)
         rule = route_from_mapping(await json_object(request))
-        await services.writer.submit(Call(lambda c: route_store.add_route(c, rule)))
+        await services.writer.submit(Call(route_store.add_route, rule))
         if switchboard is not None:
             switchboard.wake()
         return json_response(route_resource(rule), 201)
@@ -80,7 +80,7 @@ def build_router(services: ApiServices) -> APIRouter:
     @router.delete("/{name}", summary="Remove a route (operators)", status_code=204)
     async def remove_route(request: Request, name: str) -> Response:
         await operator(request)
-        await services.writer.submit(Call(lambda c: route_store.remove_route(c, name)))
+        await services.writer.submit(Call(route_store.remove_route, name))
         if switchboard is not None:
             switchboard.wake()
         return Response(status_code=204)

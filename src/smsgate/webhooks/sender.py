@@ -117,7 +117,7 @@ class WebhookSender:
     async def _load_secrets(self, due: DueWebhook) -> tuple[list[str], float]:
         # Through the writer: an account without a secret yet gets one made.
         now = datetime.now(UTC)
-        found = await self._writer.submit(Call(lambda c: signing_secrets(c, due.account_id, now)))
+        found = await self._writer.submit(Call(signing_secrets, due.account_id, now))
         return found, SECRETS_CACHE_SECONDS
 
     async def _attempt(
