@@ -134,6 +134,10 @@ def make_settings(tmp_path: Path, database_url: str | None = None, **overrides: 
         "SMSGATE_WEBHOOK_RETRY_BASE": "0.05",
         "SMSGATE_WEBHOOK_RETRY_MAX": "0.2",
         "SMSGATE_WEBHOOK_POLL_INTERVAL": "0.05",
+        # In-process gateways write from a thread: a writer process per test would cost a
+        # second each. tests/api/test_writer_process.py runs the default, a process;
+        # SMSGATE_TEST_DATABASE_WRITER=process runs every test that way.
+        "SMSGATE_DATABASE_WRITER": os.environ.get("SMSGATE_TEST_DATABASE_WRITER", "thread"),
     }
     environ.update({f"SMSGATE_{k.upper()}": v for k, v in overrides.items()})
     return load_settings(environ)

@@ -29,6 +29,7 @@ from smsgate.simulator.smsc import Simulator
 from smsgate.store.database import Database
 from smsgate.store.numbers import number_rates
 from smsgate.store.writer import GroupCommitWriter
+from smsgate.store.writer_process import ProcessCommitter
 from smsgate.webhooks.sender import WebhookSender
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,20 @@ class Gateway:
     sender_caps: SenderCaps
 
 
+def _writer_process(settings: Settings) -> bool:
+    mode, url = settings.database.writer, settings.database.url
+    if mode == "auto":
+        return url.startswith("sqlite:///") and ":memory:" not in url
+    return mode == "process"
+
+
 def build_gateway(settings: Settings) -> Gateway:
     database = Database.from_url(settings.database.url)
-    writer = GroupCommitWriter(database.engine, max_batch=settings.database.max_batch)
+    writer = GroupCommitWriter(
+        database.engine,
+        max_batch=settings.database.max_batch,
+        committer=ProcessCommitter(settings.database.url) if _writer_process(settings) else None,
+    )
     receipts = ReceiptSink(
         writer, {LIVE_CONNECTOR: settings.smpp.receipt_id_format, SANDBOX_CONNECTOR: "exact"}
     )

@@ -34,6 +34,11 @@ class DatabaseSettings(_Section):
     url: str = "sqlite:///./smsgate.db"
     # Group commit: how many waiting writes one transaction may take at most.
     max_batch: int = Field(256, ge=1, le=10_000)
+    # Where the writer's transactions run: a thread of the gateway's process, or a
+    # process of their own (a second core for the gateway; see store.writer_process).
+    # "auto": a process for a SQLite file, a thread for PostgreSQL (whose server already
+    # works in processes of its own) and for an in-memory SQLite database.
+    writer: Literal["auto", "thread", "process"] = "auto"
 
 
 class AuthSettings(_Section):

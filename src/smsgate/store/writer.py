@@ -3,7 +3,9 @@
 SQLite has one writer at a time and an fsync per commit costs far more than an insert, so
 every write in the process goes through here. A request submits a job and awaits its
 future; the thread takes whatever jobs are waiting (up to `max_batch`), runs them in one
-transaction, commits once, and resolves every future together. Jobs of one type that know
+transaction, commits once, and resolves every future together. The transaction runs on
+the thread's own connection (`ConnectionCommitter`) or in a writer process
+(`store.writer_process`), which gives the writes a core of their own. Jobs of one type that know
 how to run as a batch (`run_batch`) share statements (`executemany`).
 
 If the batch's transaction fails, each job is run again in a transaction of its own, so
@@ -120,7 +122,10 @@ class GroupCommitWriter:
                         stop = True
                         break
                     batch.append(item)
-                outcomes = self._committer.commit([pending.job for pending in batch])
+                try:
+                    outcomes = self._committer.commit([pending.job for pending in batch])
+                except Exception as exc:  # a committer's own failure: the batch fails, we go on
+                    outcomes = [_as_store_error(exc)] * len(batch)
                 self.batches += 1
                 self.jobs += len(batch)
                 assert self._loop is not None
