@@ -64,19 +64,16 @@ class Gateway:
     sender_caps: SenderCaps
 
 
-def _writer_process(settings: Settings) -> bool:
-    mode, url = settings.database.writer, settings.database.url
-    if mode == "auto":
-        return url.startswith("sqlite:///") and ":memory:" not in url
-    return mode == "process"
-
-
 def build_gateway(settings: Settings) -> Gateway:
     database = Database.from_url(settings.database.url)
     writer = GroupCommitWriter(
         database.engine,
         max_batch=settings.database.max_batch,
-        committer=ProcessCommitter(settings.database.url) if _writer_process(settings) else None,
+        committer=(
+            ProcessCommitter(settings.database.url)
+            if settings.database.writes_in_a_process
+            else None
+        ),
     )
     receipts = ReceiptSink(
         writer, {LIVE_CONNECTOR: settings.smpp.receipt_id_format, SANDBOX_CONNECTOR: "exact"}

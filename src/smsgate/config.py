@@ -40,6 +40,12 @@ class DatabaseSettings(_Section):
     # works in processes of its own) and for an in-memory SQLite database.
     writer: Literal["auto", "thread", "process"] = "auto"
 
+    @property
+    def writes_in_a_process(self) -> bool:
+        if self.writer == "auto":
+            return self.url.startswith("sqlite:///") and ":memory:" not in self.url
+        return self.writer == "process"
+
 
 class AuthSettings(_Section):
     # Mixed into every API-secret hash, so a stolen database alone cannot test guesses.

@@ -81,11 +81,9 @@ class ProcessCommitter:
         self._stop()
 
     def commit(self, jobs: list[Job[Any]]) -> list[Any]:
+        # A start that fails raises a StoreError: the writer fails the batch with it.
         if self._pipe is None:
-            try:
-                self._start()
-            except Exception as exc:
-                return [_as_store_error(exc)] * len(jobs)
+            self._start()
         assert self._pipe is not None
         sendable, outcomes = jobs, [_SENT] * len(jobs)
         try:
@@ -114,14 +112,17 @@ class ProcessCommitter:
         )
         process.start()
         theirs.close()
-        if not ours.poll(START_TIMEOUT):
+        try:
+            if not ours.poll(START_TIMEOUT):
+                raise TimeoutError(f"it did not answer within {START_TIMEOUT:.0f} s")
+            started = ours.recv()
+            if isinstance(started, _Raised):
+                raise started.rebuild()
+        except Exception as exc:
             process.kill()
-            raise StoreError("The database writer process did not start.")
-        started = ours.recv()
-        if isinstance(started, _Raised):
             process.join()
             ours.close()
-            raise started.rebuild()
+            raise StoreError(f"The database writer process could not start: {exc}") from exc
         self._process, self._pipe = process, ours
 
     def _stop(self) -> None:
@@ -143,14 +144,6 @@ _PICKLING_ERRORS = (pickle.PicklingError, TypeError, AttributeError)
 
 def _rebuilt(outcome: Any) -> Any:
     return outcome.rebuild() if isinstance(outcome, _Raised) else outcome
-
-
-def _as_store_error(exc: Exception) -> StoreError:
-    if isinstance(exc, StoreError):
-        return exc
-    error = StoreError(f"The database writer process could not start: {exc}")
-    error.__cause__ = exc
-    return error
 
 
 def _split_unpicklable(jobs: list[Job[Any]]) -> tuple[list[Job[Any]], list[Any]]:
