@@ -199,13 +199,13 @@ class Pacer:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
 
     async def wait(self) -> None:
+        if not self.waiting and self._try_take() <= 0:
+            return  # nobody queued ahead and a token at hand: no trip through the lock
         self.waiting += 1
         try:
             async with self._lock:
                 while True:
-                    now = self._now()
-                    self._limit.set_rate(self._rate(), now)
-                    delay = self._limit.try_take(now)
+                    delay = self._try_take()
                     if delay <= 0:
                         return
                     # The sleep is the pacing itself, bounded by a tenth of a second so a
@@ -213,6 +213,12 @@ class Pacer:
                     await asyncio.sleep(min(delay, 0.1))
         finally:
             self.waiting -= 1
+
+    def _try_take(self) -> float:
+        """Take one and return 0, or the seconds to wait (at the rate asked for now)."""
+        now = self._now()
+        self._limit.set_rate(self._rate(), now)
+        return self._limit.try_take(now)
 
 
 class SenderPacers:

@@ -8,6 +8,7 @@ ignored (and logged) instead of overwriting the new one.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections import Counter
@@ -302,26 +303,7 @@ def _record_parts(connection: Connection, sent: list[RecordOutcome]) -> None:
     ]
     if not parts:
         return
-    # A carrier that reuses ids (a restarted simulator, a wrapped counter) means the id
-    # now names the newer segment; the older one can no longer be told apart.
-    insert = (
-        sqlite_insert(message_parts)
-        if connection.dialect.name == "sqlite"
-        else postgresql_insert(message_parts)
-    )
-    connection.execute(
-        insert.on_conflict_do_update(
-            index_elements=["connector", "carrier_id"],
-            set_={
-                "message_id": insert.excluded.message_id,
-                "part": insert.excluded.part,
-                "stat": None,
-                "err": None,
-                "updated_at": insert.excluded.updated_at,
-            },
-        ),
-        parts,
-    )
+    connection.execute(_upsert_parts(connection.dialect.name), parts)
     apply_early_receipts(
         connection,
         [
@@ -330,6 +312,26 @@ def _record_parts(connection: Connection, sent: list[RecordOutcome]) -> None:
             )
             for p in parts
         ],
+    )
+
+
+@functools.cache
+def _upsert_parts(dialect: str) -> Any:
+    """Insert parts; a carrier that reuses ids (a restarted simulator, a wrapped counter)
+    means the id now names the newer segment, as the older one can no longer be told
+    apart. Built once per dialect rather than for every batch."""
+    insert = (
+        sqlite_insert(message_parts) if dialect == "sqlite" else postgresql_insert(message_parts)
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["connector", "carrier_id"],
+        set_={
+            "message_id": insert.excluded.message_id,
+            "part": insert.excluded.part,
+            "stat": None,
+            "err": None,
+            "updated_at": insert.excluded.updated_at,
+        },
     )
 
 
