@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, func, select
 
 from smsgate.errors import ConflictError, StoreError
 from smsgate.store import accounts as account_store
-from smsgate.store.database import Database
+from smsgate.store.database import WRITER_CACHE_KIB, Database
 from smsgate.store.schema import accounts
 from smsgate.store.writer import Call, GroupCommitWriter
 
@@ -72,3 +73,23 @@ def test_submit_before_start_is_a_programming_error(database_url: str) -> None:
     writer = GroupCommitWriter(database.engine)
     with pytest.raises(RuntimeError, match="start"):
         asyncio.run(writer.submit(Call(count_accounts)))
+
+
+def page_cache_size(connection: Connection) -> int:
+    return int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+
+
+def test_the_writer_keeps_a_larger_page_cache_on_sqlite(tmp_path: Path) -> None:
+    sqlite_database = Database.from_url(f"sqlite:///{tmp_path / 'cache.db'}")
+
+    async def scenario() -> int:
+        writer = GroupCommitWriter(sqlite_database.engine)
+        writer.start()
+        try:
+            return await writer.submit(Call(page_cache_size))
+        finally:
+            await writer.aclose()
+
+    assert asyncio.run(scenario()) == -WRITER_CACHE_KIB
+    # Readers keep the default, also once the writer's connection is closed.
+    assert sqlite_database.run_sync(page_cache_size) != -WRITER_CACHE_KIB

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from smsgate.errors import SmsgateError, StoreError
+from smsgate.store.database import connect_writer
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -155,8 +156,7 @@ class ConnectionCommitter:
         self._connection: Connection | None = None
 
     def __enter__(self) -> ConnectionCommitter:
-        connection = self._engine.connect()
-        self._connection = connection.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        self._connection = connect_writer(self._engine)
         return self
 
     def __exit__(self, *exc: object) -> None:
