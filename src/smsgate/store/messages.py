@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -74,9 +75,18 @@ def record_from_row(
     row: Row[*tuple[Any, ...]], events: tuple[MessageEvent, ...] = ()
 ) -> MessageRecord:
     """A MessageRecord from a row holding the messages columns (other columns are ignored)."""
-    values = row._mapping
-    kwargs = {_COLUMNS.get(k, k): values[k] for k in values if _COLUMNS.get(k, k) in _RECORD_FIELDS}
-    return MessageRecord(**kwargs, events=events)
+    return MessageRecord(**{name: row[i] for name, i in _fields_at(row._fields)}, events=events)
+
+
+@functools.lru_cache(maxsize=256)
+def _fields_at(columns: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """Each record field a query's columns hold, and its position: worked out once per
+    query shape, not once per row (rows of a claim are read by the hundred)."""
+    return tuple(
+        (_COLUMNS.get(column, column), index)
+        for index, column in enumerate(columns)
+        if _COLUMNS.get(column, column) in _RECORD_FIELDS
+    )
 
 
 @dataclass(frozen=True, slots=True)
