@@ -85,6 +85,15 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def writer_process_pid(pid: int) -> int | None:
+    """The gateway's writer process (the default on a SQLite file), if it has one."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            if b"smsgate.store.writer_process" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return int(child)
+    return None
+
+
 def run(label: str, binary: str, **gateway_env: str) -> None:
     with tempfile.TemporaryDirectory(prefix="smsgate-bench-") as tmp:
         workdir = Path(tmp)
@@ -102,6 +111,8 @@ def run(label: str, binary: str, **gateway_env: str) -> None:
                 before = db.execute("SELECT count(*) FROM messages").fetchone()[0]
             send = wrk(binary, f"{url}/v1/messages", "send.lua", DURATION, env)
             rss = peak_rss_mib(gateway.process.pid)
+            writer = writer_process_pid(gateway.process.pid)
+            writer_rss = peak_rss_mib(writer) if writer else 0.0
         finally:
             gateway.stop()
         with sqlite3.connect(workdir / "bench.db") as db:
@@ -120,7 +131,7 @@ def run(label: str, binary: str, **gateway_env: str) -> None:
     print(f"accepted / ceiling: {send.per_second / ceiling.per_second:.0%}")
     print(f"rows committed during the run: {stored} (wrk counted {send.requests} responses)")
     print(f"handed to the simulator over SMPP by the end: {sent} of {total}")
-    print(f"gateway peak RSS: {rss:.0f} MiB")
+    print(f"gateway peak RSS: {rss:.0f} MiB, and its writer process {writer_rss:.0f} MiB")
 
 
 def main() -> None:

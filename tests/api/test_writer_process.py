@@ -3,7 +3,7 @@ messages, receipts and webhooks go the whole way, and the writer process ends wi
 
 from __future__ import annotations
 
-import multiprocessing
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,5 +57,12 @@ def test_a_message_goes_the_whole_way_with_the_writer_in_its_own_process(
     assert not _writer_processes(), "the writer process outlived the gateway"
 
 
-def _writer_processes() -> list[multiprocessing.process.BaseProcess]:
-    return [p for p in multiprocessing.active_children() if p.name == "smsgate-writer"]
+def _writer_processes() -> list[int]:
+    """Our child processes running the writer (Linux: read from /proc)."""
+    found = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            cmdline = Path(f"/proc/{child}/cmdline")
+            if cmdline.exists() and b"smsgate.store.writer_process" in cmdline.read_bytes():
+                found.append(int(child))
+    return found

@@ -6,13 +6,16 @@ core, and the gateway's throughput is that core. `ProcessCommitter` moves the
 transactions to a child process that holds the one write connection; the writer thread
 in the gateway only hands it batches and waits, without the GIL, for their outcomes.
 
-Jobs and outcomes cross a pipe pickled, so a job must be picklable (see `Call`). An
-exception crosses as its class, arguments and attributes, whatever its `__init__` takes.
-The child is started with `spawn` (forking a process with an event loop and threads is
-unsafe), ignores SIGINT and SIGTERM (Ctrl-C reaches the whole process group, and the
-gateway must be able to finish its last writes), and ends when the gateway closes the
-pipe or dies. If the child dies, the batch in hand fails with a StoreError and the next
-batch starts a new child.
+Jobs and outcomes cross a socket pair pickled, so a job must be picklable (see `Call`).
+An exception crosses as its class, arguments and attributes, whatever its `__init__`
+takes. The child is a fresh interpreter, `python -m smsgate.store.writer_process`: no
+fork of a process that has an event loop and threads, and none of the gateway's imports
+(multiprocessing's `spawn` would import the gateway's main module again, 100 MB of it).
+It learns the database URL over the socket, not from its command line, where `ps` would
+show a password. It ignores SIGINT and SIGTERM (Ctrl-C reaches the whole process group,
+and the gateway must be able to finish its last writes), and ends when the gateway closes
+the socket or dies. If the child dies, the batch in hand fails with a StoreError and the
+next batch starts a new child.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-import multiprocessing
 import pickle
 import signal
+import socket
+import subprocess
+import sys
 from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
 from typing import Any
@@ -66,7 +71,7 @@ class ProcessCommitter:
 
     def __init__(self, url: str) -> None:
         self._url = url
-        self._process: Any = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._pipe: Pipe | None = None
 
     def __enter__(self) -> ProcessCommitter:
@@ -105,25 +110,29 @@ class ProcessCommitter:
         return [_rebuilt(outcome) for outcome in outcomes]
 
     def _start(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        ours, theirs = context.Pipe()
-        process = context.Process(
-            target=_serve, args=(self._url, theirs), name="smsgate-writer", daemon=True
-        )
-        process.start()
-        theirs.close()
+        ours, theirs = socket.socketpair()
         try:
-            if not ours.poll(START_TIMEOUT):
+            process = subprocess.Popen(
+                [sys.executable, "-m", __name__, str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+            )
+        finally:
+            theirs.close()
+        pipe = Pipe(ours.detach())
+        try:
+            pipe.send(self._url)  # not on the command line, where `ps` would show a password
+            if not pipe.poll(START_TIMEOUT):
                 raise TimeoutError(f"it did not answer within {START_TIMEOUT:.0f} s")
-            started = ours.recv()
+            started = pipe.recv()
             if isinstance(started, _Raised):
                 raise started.rebuild()
         except Exception as exc:
             process.kill()
-            process.join()
-            ours.close()
+            process.wait()
+            pipe.close()
             raise StoreError(f"The database writer process could not start: {exc}") from exc
-        self._process, self._pipe = process, ours
+        self._process, self._pipe = process, pipe
 
     def _stop(self) -> None:
         if self._pipe is not None:
@@ -132,9 +141,11 @@ class ProcessCommitter:
             self._pipe.close()
             self._pipe = None
         if self._process is not None:
-            self._process.join(timeout=30)
-            if self._process.is_alive():
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
                 self._process.kill()
+                self._process.wait()
             self._process = None
 
 
@@ -172,12 +183,12 @@ def _picklable(value: object) -> bool:
     return True
 
 
-def _serve(url: str, pipe: Pipe) -> None:
+def _serve(pipe: Pipe) -> None:
     """The child: run each batch that arrives, answer with its outcomes, until None or EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
-        engine = create_store_engine(url)
+        engine = create_store_engine(pipe.recv())
         committer = ConnectionCommitter(engine).__enter__()
     except Exception as exc:
         pipe.send(_Raised.of(exc))
@@ -197,3 +208,10 @@ def _serve(url: str, pipe: Pipe) -> None:
     finally:
         committer.__exit__(None, None, None)
         engine.dispose()
+
+
+if __name__ == "__main__":
+    # By its own name: what crosses the pipe must pickle as this module's, not __main__'s.
+    from smsgate.store.writer_process import _serve as serve
+
+    serve(Pipe(int(sys.argv[1])))
