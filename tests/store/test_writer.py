@@ -12,7 +12,7 @@ from smsgate.errors import ConflictError, StoreError
 from smsgate.store import accounts as account_store
 from smsgate.store.database import WRITER_CACHE_KIB, Database
 from smsgate.store.schema import accounts
-from smsgate.store.writer import Call, GroupCommitWriter
+from smsgate.store.writer import Call, GroupCommitWriter, commit_batch
 
 
 def count_accounts(connection: Connection) -> int:
@@ -93,3 +93,38 @@ def test_the_writer_keeps_a_larger_page_cache_on_sqlite(tmp_path: Path) -> None:
     assert asyncio.run(scenario()) == -WRITER_CACHE_KIB
     # Readers keep the default, also once the writer's connection is closed.
     assert sqlite_database.run_sync(page_cache_size) != -WRITER_CACHE_KIB
+
+
+class Named:
+    """A batchable job: creates an account, and notes each batch it ran in."""
+
+    batches: list[list[str]] = []
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def run(self, connection: Connection) -> str:
+        return self.run_batch(connection, [self])[0]
+
+    @classmethod
+    def run_batch(cls, connection: Connection, jobs: list[Named]) -> list[str]:
+        cls.batches.append([job.name for job in jobs])
+        for job in jobs:
+            account_store.create_account(connection, job.name)
+        return [f"created {job.name}" for job in jobs]
+
+
+class OtherNamed(Named):
+    batches: list[list[str]] = []
+
+
+def test_jobs_of_one_type_run_as_one_batch_wherever_they_stand(database: Database) -> None:
+    jobs = [Named("a1"), OtherNamed("b1"), Named("a2"), Call(count_accounts), Named("a3")]
+    Named.batches.clear()
+    OtherNamed.batches.clear()
+    with database.engine.connect() as connection:
+        outcomes = commit_batch(connection, jobs)
+    assert Named.batches == [["a1", "a2", "a3"]]
+    assert OtherNamed.batches == [["b1"]]
+    # Outcomes come back in the jobs' own order; the Call ran after the first type's run.
+    assert outcomes == ["created a1", "created b1", "created a2", 4, "created a3"]

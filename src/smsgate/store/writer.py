@@ -6,7 +6,8 @@ future; the thread takes whatever jobs are waiting (up to `max_batch`), runs the
 transaction, commits once, and resolves every future together. The transaction runs on
 the thread's own connection (`ConnectionCommitter`) or in a writer process
 (`store.writer_process`), which gives the writes a core of their own. Jobs of one type that know
-how to run as a batch (`run_batch`) share statements (`executemany`).
+how to run as a batch (`run_batch`) share statements (`executemany`), wherever they stand in
+the batch.
 
 If the batch's transaction fails, each job is run again in a transaction of its own, so
 only the job at fault gets the error and no one else's write is lost or half-done.
@@ -15,7 +16,6 @@ only the job at fault gets the error and no one else's write is lost or half-don
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import queue
 import threading
@@ -192,19 +192,31 @@ def _commit_alone(connection: Connection, job: Job[Any]) -> Any:
 
 
 def _run(connection: Connection, jobs: list[Job[Any]]) -> list[Any]:
-    outcomes: list[Any] = []
-    for job_type, group in itertools.groupby(jobs, key=type):
-        items = list(group)
+    """Run every job, returning the outcomes in the jobs' order.
+
+    Jobs of one batchable type run together, wherever they stand in the batch: one
+    `run_batch` per type instead of one per run of neighbours. The jobs of a batch were
+    submitted concurrently, each by a caller that awaits its own, so no caller can rely on
+    an order among them; types run in the order they first appear.
+    """
+    by_type: dict[type, list[int]] = {}
+    for index, job in enumerate(jobs):
+        by_type.setdefault(type(job), []).append(index)
+    outcomes: list[Any] = [None] * len(jobs)
+    for job_type, indexes in by_type.items():
         run_batch = getattr(job_type, "run_batch", None)
         if run_batch is not None:
-            outcomes.extend(run_batch(connection, items))
+            for index, outcome in zip(
+                indexes, run_batch(connection, [jobs[i] for i in indexes]), strict=True
+            ):
+                outcomes[index] = outcome
             continue
-        for job in items:
+        for index in indexes:
             try:
                 with connection.begin_nested() if len(jobs) > 1 else _nullcontext():
-                    outcomes.append(job.run(connection))
+                    outcomes[index] = jobs[index].run(connection)
             except SmsgateError as exc:
-                outcomes.append(exc)
+                outcomes[index] = exc
     return outcomes
 
 
