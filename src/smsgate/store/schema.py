@@ -237,6 +237,10 @@ webhook_deliveries = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The body as it is POSTed, rendered when the event is queued: the message as it stood
+    # at that event, and no read of the message when it is sent. Null on rows queued before
+    # revision 0008, which are rendered when they are claimed.
+    Column("payload", Text),
     Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
     Index("ix_webhook_deliveries_account_seq", "account_id", "seq"),
 )

@@ -27,9 +27,8 @@ from smsgate.store.schema import (
     webhook_attempts,
     webhook_deliveries,
 )
+from smsgate.webhooks.events import MESSAGE_RECEIVED, MESSAGE_STATUS, event_body
 
-MESSAGE_STATUS = "message.status"
-MESSAGE_RECEIVED = "message.received"
 _UNFINISHED = ("pending", "delivering")
 
 
@@ -48,59 +47,101 @@ def enqueue_status_webhooks(connection: Connection, changes: Sequence[StatusChan
     many were queued."""
     if not changes:
         return 0
-    targets = {
-        row.id: (
-            row.account_id,
-            row.status_callback or row.number_callback or row.account_callback,
-        )
+    found = {
+        row.id: row
         for row in connection.execute(
-            select(
-                messages.c.id,
-                messages.c.account_id,
-                messages.c.status_callback,
-                numbers.c.status_callback.label("number_callback"),
-                accounts.c.status_callback.label("account_callback"),
-            )
-            .join(accounts, accounts.c.id == messages.c.account_id)
-            .outerjoin(
-                numbers,
-                and_(
-                    numbers.c.e164 == messages.c.from_sender,
-                    numbers.c.account_id == messages.c.account_id,
-                ),
-            )
-            .where(messages.c.id.in_({change.message_id for change in changes}))
+            _STATUS_TARGETS, {"ids": list({change.message_id for change in changes})}
         )
     }
     rows = []
     for change in changes:
-        account_id, url = targets.get(change.message_id, (None, None))
+        message = found.get(change.message_id)
+        if message is None:
+            continue
+        url = message.status_callback or message.number_callback or message.account_callback
         if not url:
             continue
         event = {
             "status": change.status,
-            "at": change.at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+            "at": _iso(change.at),
             "error_code": change.error_code,
             "detail": change.detail,
         }
         rows.append(
-            {
-                "id": new_webhook_delivery_id(),
-                "account_id": account_id,
-                "message_id": change.message_id,
-                "event_type": MESSAGE_STATUS,
-                "event": json.dumps(event),
-                "url": url,
-                "state": "pending",
-                "attempts": 0,
-                "next_attempt_at": change.at,
-                "created_at": change.at,
-                "updated_at": change.at,
-            }
+            _delivery_row(
+                message.account_id,
+                message.id,
+                MESSAGE_STATUS,
+                event,
+                url,
+                change.at,
+                event_body(MESSAGE_STATUS, event, message),
+            )
         )
     if rows:
         connection.execute(webhook_deliveries.insert(), rows)
     return len(rows)
+
+
+# Where each message's status webhooks go, and what their bodies tell of it.
+_STATUS_TARGETS = (
+    select(
+        messages.c.id,
+        messages.c.account_id,
+        messages.c.direction,
+        messages.c.from_sender.label("from_"),
+        messages.c.to_number.label("to"),
+        messages.c.body,
+        messages.c.encoding,
+        messages.c.segments,
+        messages.c.price,
+        messages.c.price_unit,
+        messages.c.created_at,
+        messages.c.keyword,
+        messages.c.partial,
+        messages.c.status_callback,
+        numbers.c.status_callback.label("number_callback"),
+        accounts.c.status_callback.label("account_callback"),
+    )
+    .join(accounts, accounts.c.id == messages.c.account_id)
+    .outerjoin(
+        numbers,
+        and_(
+            numbers.c.e164 == messages.c.from_sender,
+            numbers.c.account_id == messages.c.account_id,
+        ),
+    )
+    .where(messages.c.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _delivery_row(
+    account_id: str,
+    message_id: str,
+    event_type: str,
+    event: dict[str, Any],
+    url: str,
+    at: datetime,
+    payload: str,
+) -> dict[str, Any]:
+    return {
+        "id": new_webhook_delivery_id(),
+        "account_id": account_id,
+        "message_id": message_id,
+        "event_type": event_type,
+        "event": json.dumps(event),
+        "url": url,
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": at,
+        "created_at": at,
+        "updated_at": at,
+        "payload": payload,
+    }
 
 
 def enqueue_received_webhook(connection: Connection, message: MessageRecord, url: str) -> None:
@@ -108,24 +149,14 @@ def enqueue_received_webhook(connection: Connection, message: MessageRecord, url
     at = message.created_at
     event = {
         "status": message.status,
-        "at": at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "at": _iso(at),
         "error_code": None,
         "detail": message.error_message,
     }
+    body = event_body(MESSAGE_RECEIVED, event, message)
     connection.execute(
-        webhook_deliveries.insert().values(
-            id=new_webhook_delivery_id(),
-            account_id=message.account_id,
-            message_id=message.id,
-            event_type=MESSAGE_RECEIVED,
-            event=json.dumps(event),
-            url=url,
-            state="pending",
-            attempts=0,
-            next_attempt_at=at,
-            created_at=at,
-            updated_at=at,
-        )
+        webhook_deliveries.insert(),
+        _delivery_row(message.account_id, message.id, MESSAGE_RECEIVED, event, url, at, body),
     )
 
 
@@ -135,11 +166,10 @@ class DueWebhook:
     account_id: str
     message_id: str
     event_type: str
-    event: dict[str, Any]
+    body: str
     url: str
     attempt: int
     created_at: datetime
-    message: MessageRecord
     disabled: bool
 
 
@@ -153,69 +183,115 @@ class ClaimWebhooks:
     limit: int
 
     def run(self, connection: Connection) -> list[DueWebhook]:
-        d = webhook_deliveries
-        earlier = aliased(webhook_deliveries)
-        blocked = exists().where(
-            earlier.c.message_id == d.c.message_id,
-            earlier.c.url == d.c.url,
-            earlier.c.seq < d.c.seq,
-            earlier.c.state.in_(_UNFINISHED),
-        )
-        # The message and whether the endpoint is disabled come with the claim, so the
-        # sender needs no read of its own per webhook.
-        off = disabled_webhook_urls
-        query = (
-            select(
-                *(column.label(f"wh_{column.name}") for column in d.c),
-                messages,
-                off.c.disabled_at.label("wh_disabled_at"),
-            )
-            .join(messages, messages.c.id == d.c.message_id)
-            .outerjoin(off, and_(off.c.account_id == d.c.account_id, off.c.url == d.c.url))
-            .with_for_update(skip_locked=True, of=d)
-        )
         # Expired leases first, then due deliveries in the order of the due index: two
         # queries, so that each stops at `limit` instead of sorting the whole backlog.
         rows = list(
-            connection.execute(
-                query.where(d.c.state == "delivering", d.c.lease_until < self.now, ~blocked)
-                .order_by(d.c.seq)
-                .limit(self.limit)
-            ).all()
+            connection.execute(_CLAIM_EXPIRED, {"now": self.now, "limit": self.limit}).all()
         )
         if len(rows) < self.limit:
             rows += connection.execute(
-                query.where(d.c.state == "pending", d.c.next_attempt_at <= self.now, ~blocked)
-                .order_by(d.c.next_attempt_at, d.c.seq)
-                .limit(self.limit - len(rows))
+                _CLAIM_DUE, {"now": self.now, "limit": self.limit - len(rows)}
             ).all()
         if not rows:
             return []
         connection.execute(
-            update(d)
-            .where(d.c.id.in_([row.wh_id for row in rows]))
-            .values(
-                state="delivering",
-                attempts=d.c.attempts + 1,
-                lease_until=self.now + self.lease,
-                updated_at=self.now,
-            )
+            _TAKE_LEASE,
+            {
+                "ids": [row.id for row in rows],
+                "lease_until": self.now + self.lease,
+                "now": self.now,
+            },
         )
+        bodies = _render_unrendered(connection, [row for row in rows if row.payload is None])
         return [
             DueWebhook(
-                row.wh_id,
-                row.wh_account_id,
-                row.wh_message_id,
-                row.wh_event_type,
-                json.loads(row.wh_event),
-                row.wh_url,
-                row.wh_attempts + 1,
-                row.wh_created_at,
-                record_from_row(row),
-                row.wh_disabled_at is not None,
+                row.id,
+                row.account_id,
+                row.message_id,
+                row.event_type,
+                row.payload if row.payload is not None else bodies[row.id],
+                row.url,
+                row.attempts + 1,
+                row.created_at,
+                row.disabled_at is not None,
             )
             for row in rows
         ]
+
+
+def _claim_query(*where: Any, order_by: Sequence[Any]) -> Any:
+    d = webhook_deliveries
+    earlier = aliased(webhook_deliveries)
+    blocked = exists().where(
+        earlier.c.message_id == d.c.message_id,
+        earlier.c.url == d.c.url,
+        earlier.c.seq < d.c.seq,
+        earlier.c.state.in_(_UNFINISHED),
+    )
+    # Whether the endpoint is disabled comes with the claim, so the sender needs no read
+    # of its own per webhook.
+    off = disabled_webhook_urls
+    return (
+        select(
+            d.c.id,
+            d.c.account_id,
+            d.c.message_id,
+            d.c.event_type,
+            d.c.event,
+            d.c.payload,
+            d.c.url,
+            d.c.attempts,
+            d.c.created_at,
+            off.c.disabled_at,
+        )
+        .outerjoin(off, and_(off.c.account_id == d.c.account_id, off.c.url == d.c.url))
+        .where(*where, ~blocked)
+        .order_by(*order_by)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True, of=d)
+    )
+
+
+_CLAIM_EXPIRED = _claim_query(
+    webhook_deliveries.c.state == "delivering",
+    webhook_deliveries.c.lease_until < bindparam("now"),
+    order_by=[webhook_deliveries.c.seq],
+)
+_CLAIM_DUE = _claim_query(
+    webhook_deliveries.c.state == "pending",
+    webhook_deliveries.c.next_attempt_at <= bindparam("now"),
+    order_by=[webhook_deliveries.c.next_attempt_at, webhook_deliveries.c.seq],
+)
+_TAKE_LEASE = (
+    update(webhook_deliveries)
+    .where(webhook_deliveries.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state="delivering",
+        attempts=webhook_deliveries.c.attempts + 1,
+        lease_until=bindparam("lease_until"),
+        updated_at=bindparam("now"),
+    )
+)
+
+
+def _render_unrendered(connection: Connection, rows: Sequence[Any]) -> dict[str, str]:
+    """Bodies for deliveries queued before their body was kept with them (revision 0008):
+    rendered from the message as it is now."""
+    if not rows:
+        return {}
+    found = {
+        record.id: record
+        for record in map(
+            record_from_row,
+            connection.execute(
+                select(messages).where(messages.c.id.in_({row.message_id for row in rows}))
+            ),
+        )
+    }
+    return {
+        row.id: event_body(row.event_type, json.loads(row.event), found[row.message_id])
+        for row in rows
+    }
 
 
 Outcome = Literal["delivered", "retry", "failed", "disabled"]
@@ -447,6 +523,7 @@ class Redeliver:
                 message_id=row.message_id,
                 event_type=row.event_type,
                 event=row.event,
+                payload=row.payload,
                 url=row.url,
                 state="pending",
                 attempts=0,

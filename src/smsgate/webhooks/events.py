@@ -6,11 +6,10 @@ handler written against one works against the other.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 import msgspec
-
-from smsgate.store.messages import MessageRecord
 
 MESSAGE_STATUS = "message.status"
 MESSAGE_RECEIVED = "message.received"
@@ -21,7 +20,38 @@ def _iso(value: Any) -> str:
     return str(value.isoformat(timespec="microseconds").replace("+00:00", "Z"))
 
 
-def event_body(event_type: str, event: dict[str, Any], message: MessageRecord) -> str:
+class MessageFields(Protocol):
+    """What a body tells of its message: a MessageRecord, or a row with these columns."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def from_(self) -> str: ...
+    @property
+    def to(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def encoding(self) -> str: ...
+    @property
+    def segments(self) -> int: ...
+    @property
+    def price(self) -> str: ...
+    @property
+    def price_unit(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def keyword(self) -> str | None: ...
+    @property
+    def partial(self) -> bool: ...
+
+
+def event_body(event_type: str, event: dict[str, Any], message: MessageFields) -> str:
     """The JSON body for `event` ({status, at, error_code, detail}) of `message`."""
     data: dict[str, Any] = {
         "id": message.id,

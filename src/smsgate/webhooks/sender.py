@@ -34,7 +34,6 @@ from smsgate.store.database import Database
 from smsgate.store.signing_secrets import signing_secrets
 from smsgate.store.webhooks import ClaimWebhooks, DueWebhook, RecordWebhookAttempt
 from smsgate.store.writer import Call, GroupCommitWriter
-from smsgate.webhooks.events import event_body
 from smsgate.webhooks.signing import signed_headers
 from smsgate.webhooks.urls import resolves_to_public
 
@@ -140,7 +139,6 @@ class WebhookSender:
 
         if due.disabled:
             return outcome("disabled", error="The endpoint answered 410 Gone earlier.")
-        message = due.message
         secrets = await self._secrets.get(due.account_id, lambda: self._load_secrets(due))
         if not self._settings.allow_private:
             parts = urlsplit(due.url)
@@ -148,11 +146,10 @@ class WebhookSender:
             refusal = await resolves_to_public(parts.hostname or "", port)
             if refusal is not None:
                 return outcome("failed", error=f"Refused: {refusal}.")
-        body = event_body(due.event_type, due.event, message)
-        headers = signed_headers(due.id, now, body, secrets)
+        headers = signed_headers(due.id, now, due.body, secrets)
         try:
             async with client.post(
-                due.url, data=body, headers=headers, allow_redirects=False
+                due.url, data=due.body, headers=headers, allow_redirects=False
             ) as response:
                 status = response.status
                 excerpt = _excerpt(await response.content.read(READ_AT_MOST), response.charset)
