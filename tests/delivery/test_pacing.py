@@ -142,3 +142,14 @@ def test_a_pacer_lets_waiters_go_in_the_order_they_came() -> None:
         return order
 
     assert asyncio.run(scenario()) == list(range(20))
+
+
+def test_a_fast_rate_lets_a_burst_through_without_sleeps_shorter_than_the_loops() -> None:
+    fast, slow = RateLimit(100_000), RateLimit(100)
+    for limit in (fast, slow):
+        assert limit.try_take(0.0) == 0
+    # 2 ms later, a burst: the fast one has earned 200 and saved what TICK holds.
+    assert [fast.try_take(0.002) for _ in range(200)] == [0.0] * 200
+    assert fast.try_take(0.002) > 0
+    # The slow one saves two tokens, as before: one on time, one for a late waiter.
+    assert [slow.try_take(0.1) == 0 for _ in range(3)] == [True, True, False]

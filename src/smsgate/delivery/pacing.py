@@ -7,7 +7,7 @@ The pure parts take `now` from the caller and never read a clock:
   takes in any one-second window (a sliding window over the last takes, with 50 ms to
   spare for jitter), and `rate` a second in the long run
   (a token bucket holding two tokens, so a waiter that woke late catches up instead of
-  losing its turn).
+  losing its turn; at high rates, what `TICK` brings, as no sleep is shorter).
 - `Aimd`: a factor in [floor, 1] that scales a connector's rate and window. SMSC
   pushback (ESME_RTHROTTLED, ESME_RMSGQFUL) halves it, at most once per `hold` seconds
   (the answers of submits already in flight are the same pushback, not a new one); it
@@ -119,6 +119,10 @@ WINDOW = 1.0
 # One token saved beside the one in use: a waiter that woke late goes, and the next one
 # goes on time, so lateness is not lost from the long-run rate.
 BURST = 2.0
+# A loop's timers fire about a millisecond late at best, so a wait shorter than this is a
+# trip round the loop, not pacing: a fast rate (a connector at 10,000 TPS) saves up what
+# it earns in TICK, and a burst that arrives in one loop iteration goes in it.
+TICK = 0.005
 # `rate` takes are spread over a little more than one window, so that jitter between
 # here and the SMSC (a stalled loop or network on either side) does not put `rate + 1` of
 # them into one of the SMSC's one-second windows. It costs ~5% of the nominal rate.
@@ -135,6 +139,7 @@ class RateLimit:
 
     def _set(self, rate: float) -> None:
         self.rate = rate
+        self._bucket.capacity = max(BURST, rate * TICK)
         self._per_window = math.floor(rate * WINDOW)
         self._recent = deque(self._recent, maxlen=max(1, self._per_window))
 
