@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, bindparam, exists, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, null, select, update
 from sqlalchemy.orm import aliased
 
 from smsgate.domain.ids import new_webhook_delivery_id
@@ -27,7 +27,7 @@ from smsgate.store.schema import (
     webhook_attempts,
     webhook_deliveries,
 )
-from smsgate.webhooks.events import MESSAGE_RECEIVED, MESSAGE_STATUS, event_body
+from smsgate.webhooks.events import MESSAGE_RECEIVED, MESSAGE_STATUS, event_body, iso_timestamp
 
 _UNFINISHED = ("pending", "delivering")
 
@@ -63,7 +63,7 @@ def enqueue_status_webhooks(connection: Connection, changes: Sequence[StatusChan
             continue
         event = {
             "status": change.status,
-            "at": _iso(change.at),
+            "at": iso_timestamp(change.at),
             "error_code": change.error_code,
             "detail": change.detail,
         }
@@ -91,14 +91,14 @@ _STATUS_TARGETS = (
         messages.c.direction,
         messages.c.from_sender.label("from_"),
         messages.c.to_number.label("to"),
-        messages.c.body,
+        null().label("body"),  # a status event does not repeat the text
         messages.c.encoding,
         messages.c.segments,
         messages.c.price,
         messages.c.price_unit,
         messages.c.created_at,
-        messages.c.keyword,
-        messages.c.partial,
+        null().label("keyword"),
+        null().label("partial"),
         messages.c.status_callback,
         numbers.c.status_callback.label("number_callback"),
         accounts.c.status_callback.label("account_callback"),
@@ -113,10 +113,6 @@ _STATUS_TARGETS = (
     )
     .where(messages.c.id.in_(bindparam("ids", expanding=True)))
 )
-
-
-def _iso(at: datetime) -> str:
-    return at.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _delivery_row(
@@ -149,7 +145,7 @@ def enqueue_received_webhook(connection: Connection, message: MessageRecord, url
     at = message.created_at
     event = {
         "status": message.status,
-        "at": _iso(at),
+        "at": iso_timestamp(at),
         "error_code": None,
         "detail": message.error_message,
     }

@@ -16,8 +16,9 @@ MESSAGE_RECEIVED = "message.received"
 _encoder = msgspec.json.Encoder()
 
 
-def _iso(value: Any) -> str:
-    return str(value.isoformat(timespec="microseconds").replace("+00:00", "Z"))
+def iso_timestamp(value: datetime) -> str:
+    """`2026-11-29T11:00:11.504000Z`: how times appear in event bodies."""
+    return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class MessageFields(Protocol):
@@ -68,7 +69,7 @@ def event_body(event_type: str, event: dict[str, Any], message: MessageFields) -
         "segments": message.segments,
         "price": message.price,
         "price_unit": message.price_unit,
-        "created_at": _iso(message.created_at),
+        "created_at": iso_timestamp(message.created_at),
     }
     if event_type == MESSAGE_RECEIVED:
         # Inbound: which keyword the text was (null for an ordinary message), and whether
