@@ -96,14 +96,14 @@ class WebhookSender:
             read_at_most=READ_AT_MOST,
             headers={"User-Agent": "smsgate-webhooks/1", "Content-Type": "application/json"},
         )
+
+        async def claim(wanted: int) -> list[DueWebhook]:
+            return await self._writer.submit(ClaimWebhooks(datetime.now(UTC), lease, wanted))
+
+        async def deliver(due: DueWebhook) -> None:
+            await self._deliver(client, due)
+
         try:
-
-            async def claim(wanted: int) -> list[DueWebhook]:
-                return await self._writer.submit(ClaimWebhooks(datetime.now(UTC), lease, wanted))
-
-            async def deliver(due: DueWebhook) -> None:
-                await self._deliver(client, due)
-
             await self._loop.run(claim, deliver)
         finally:
             client.close()
