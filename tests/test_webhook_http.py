@@ -13,6 +13,7 @@ import pytest
 import trustme
 
 from smsgate.webhooks.http import HttpClient, HttpError
+from smsgate.webhooks.urls import Refused, public_addresses
 
 Answerer = Callable[["Request", asyncio.StreamWriter], Awaitable[None]]
 NO_CONTENT = b"HTTP/1.1 204 No Content\r\n\r\n"
@@ -288,5 +289,39 @@ def test_what_cannot_be_sent_is_refused_before_connecting(
     async def scenario() -> None:
         with pytest.raises(HttpError, match=error):
             await client().post(url, b"{}", headers)
+
+    run(scenario)
+
+
+def test_a_connection_goes_to_the_addresses_given_not_to_what_the_name_resolves_to() -> None:
+    """The sender passes the addresses it checked were public (DNS rebinding)."""
+    authority = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("hooks.invalid").configure_cert(server_context)
+    trusting = ssl.create_default_context()
+    authority.configure_trust(trusting)
+
+    async def scenario() -> None:
+        async with server(context=server_context) as receiver:
+            port = receiver.url.rsplit(":", 1)[1].split("/")[0]
+            url = f"https://hooks.invalid:{port}/hooks"  # .invalid never resolves
+            http = client(ssl_context=trusting)
+            answer = await http.post(url, b"{}", {}, addresses=["127.0.0.1"])
+            assert answer.status == 204
+            http.close()
+            with pytest.raises(HttpError, match="No address"):
+                await client(ssl_context=trusting).post(url, b"{}", {}, addresses=[])
+        # The certificate was checked against the name, and the Host header carries it.
+        assert receiver.requests[0].header("host") == f"hooks.invalid:{port}"
+
+    run(scenario)
+
+
+def test_public_addresses_are_returned_and_private_ones_refused() -> None:
+    async def scenario() -> None:
+        assert await public_addresses("8.8.8.8", 443) == ["8.8.8.8"]
+        for host in ("127.0.0.1", "10.1.2.3", "169.254.169.254", "localhost"):
+            with pytest.raises(Refused, match="non-public address"):
+                await public_addresses(host, 443)
 
     run(scenario)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 from urllib.parse import quote, unquote, urlsplit
@@ -74,9 +74,21 @@ class HttpClient:
         self._idle: dict[_Endpoint, list[_Connection]] = {}
         self._per_host: dict[_Endpoint, asyncio.Semaphore] = {}
 
-    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> Answer:
+    async def post(
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        addresses: Sequence[str] | None = None,
+    ) -> Answer:
         """POST `body` to `url`. Raises HttpError when there is no answer; cancel it (a
-        timeout) and its connection is closed."""
+        timeout) and its connection is closed.
+
+        With `addresses`, a new connection goes to the first of them that answers, not to
+        whatever the URL's host resolves to now; the host still names the server (the Host
+        header, and the name the certificate must carry).
+        """
         endpoint, request_head = self._request_head(url, len(body), headers)
         request = request_head + body
         per_host = self._per_host.setdefault(endpoint, asyncio.Semaphore(self._limit_per_host))
@@ -87,7 +99,9 @@ class HttpClient:
                     return await self._exchange(endpoint, connection, request)
                 except _StaleConnection:
                     pass  # the receiver closed it while it was idle: once more on a new one
-            return await self._exchange(endpoint, await self._connect(endpoint), request)
+            targets = [endpoint.host] if addresses is None else addresses
+            connection = await self._connect(endpoint, targets)
+            return await self._exchange(endpoint, connection, request)
 
     def close(self) -> None:
         for connections in self._idle.values():
@@ -117,22 +131,28 @@ class HttpClient:
             connection.close()
         return None
 
-    async def _connect(self, endpoint: _Endpoint) -> _Connection:
+    async def _connect(self, endpoint: _Endpoint, addresses: Sequence[str]) -> _Connection:
         loop = asyncio.get_running_loop()
         context = None
         if endpoint.https:
             context = self._ssl = self._ssl or ssl.create_default_context()
-        try:
-            _, connection = await loop.create_connection(
-                lambda: _Connection(self._read_at_most),
-                endpoint.host,
-                endpoint.port,
-                ssl=context,
-                server_hostname=endpoint.host if context else None,
-            )
-        except OSError as exc:  # refused, unreachable, no such name, a bad certificate
-            raise HttpError(f"{type(exc).__name__}: {exc}") from exc
-        return connection
+        failure: OSError | None = None
+        for address in addresses:
+            try:
+                _, connection = await loop.create_connection(
+                    lambda: _Connection(self._read_at_most),
+                    address,
+                    endpoint.port,
+                    ssl=context,
+                    server_hostname=endpoint.host if context else None,
+                )
+            except OSError as exc:  # refused, unreachable, no such name, a bad certificate
+                failure = exc
+                continue
+            return connection
+        if failure is None:
+            raise HttpError("No address to connect to.")
+        raise HttpError(f"{type(failure).__name__}: {failure}") from failure
 
     def _request_head(
         self, url: str, length: int, headers: Mapping[str, str]

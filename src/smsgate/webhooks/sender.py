@@ -34,7 +34,7 @@ from smsgate.store.webhooks import ClaimWebhooks, DueWebhook, RecordWebhookAttem
 from smsgate.store.writer import Call, GroupCommitWriter
 from smsgate.webhooks.http import HttpClient, HttpError
 from smsgate.webhooks.signing import signed_headers
-from smsgate.webhooks.urls import resolves_to_public
+from smsgate.webhooks.urls import Refused, public_addresses
 
 log = logging.getLogger(__name__)
 EXCERPT = 500
@@ -140,16 +140,18 @@ class WebhookSender:
         if due.disabled:
             return outcome("disabled", error="The endpoint answered 410 Gone earlier.")
         secrets = await self._secrets.get(due.account_id, lambda: self._load_secrets(due))
+        addresses = None  # allowed anywhere: the client resolves the name itself
         if not self._settings.allow_private:
             parts = urlsplit(due.url)
             port = parts.port or (443 if parts.scheme == "https" else 80)
-            refusal = await resolves_to_public(parts.hostname or "", port)
-            if refusal is not None:
+            try:
+                addresses = await public_addresses(parts.hostname or "", port)
+            except Refused as refusal:
                 return outcome("failed", error=f"Refused: {refusal}.")
         headers = signed_headers(due.id, now, due.body, secrets)
         try:
             async with asyncio.timeout(self._settings.timeout):
-                answer = await client.post(due.url, due.body.encode(), headers)
+                answer = await client.post(due.url, due.body.encode(), headers, addresses=addresses)
         except TimeoutError:
             return self._retry(
                 due, outcome, error=f"No answer within {self._settings.timeout:g} s."

@@ -58,21 +58,32 @@ def check_webhook_url(url: str, *, allow_private: bool, field: str) -> str:
     return url
 
 
-async def resolves_to_public(host: str, port: int) -> str | None:
-    """None if every address `host` resolves to is public, else a sentence saying why not.
+class Refused(Exception):
+    """A webhook host that may not be sent to; the message is a sentence saying why."""
+
+
+async def public_addresses(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to, when every one is public; else Refused.
 
     The sender checks this before each attempt, so a name that resolves to a private
-    address is refused even when its URL looked public when it was set.
+    address is refused even when its URL looked public when it was set. It then connects
+    to these very addresses: a name that answers otherwise a moment later (DNS
+    rebinding) cannot move the request to a private address.
     """
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        return f"the host {host!r} does not resolve ({exc.strerror or exc})"
+        raise Refused(f"the host {host!r} does not resolve ({exc.strerror or exc})") from exc
+    addresses: list[str] = []
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if not is_public_address(address):
-            return (
+            raise Refused(
                 f"the host {host!r} resolves to the non-public address {address}; webhooks go "
                 "to public addresses unless SMSGATE_WEBHOOK_ALLOW_PRIVATE=1"
             )
-    return None
+        if str(address) not in addresses:
+            addresses.append(str(address))
+    if not addresses:
+        raise Refused(f"the host {host!r} resolves to no address")
+    return addresses
