@@ -18,6 +18,7 @@ from smsgate._cli_common import AccountOption, fail, guarded, out, run_in_store,
 from smsgate.domain.keywords import Keyword
 from smsgate.domain.numbers import MAX_MPS, NumberType, parse_number
 from smsgate.domain.phone import parse_destination
+from smsgate.domain.times import iso_timestamp
 from smsgate.errors import NotFoundError, ValidationError
 from smsgate.store import accounts as account_store
 from smsgate.store import numbers as number_store
@@ -367,5 +368,5 @@ def opt_outs_export(account: AccountOption = "default") -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(("phone", "number", "source", "created_at"))
     for entry in run_in_store(settings(), find, "exporting opt-outs"):
-        created = entry.created_at.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        created = iso_timestamp(entry.created_at)
         writer.writerow((entry.phone, entry.number or "", entry.source, created))

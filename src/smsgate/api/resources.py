@@ -6,13 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from smsgate.domain.encoding import EncodedBody
+from smsgate.domain.times import iso_timestamp
 from smsgate.store.messages import MessageRecord
 
 
 def timestamp(value: datetime | None) -> str | None:
-    return (
-        None if value is None else value.isoformat(timespec="microseconds").replace("+00:00", "Z")
-    )
+    return None if value is None else iso_timestamp(value)
 
 
 def message_resource(record: MessageRecord) -> dict[str, Any]:

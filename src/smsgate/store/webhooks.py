@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, exists, null, select, update
 from sqlalchemy.orm import aliased
 
 from smsgate.domain.ids import new_webhook_delivery_id
+from smsgate.domain.times import iso_timestamp
 from smsgate.store.messages import MessageRecord, record_from_row
 from smsgate.store.schema import (
     accounts,
@@ -27,7 +28,7 @@ from smsgate.store.schema import (
     webhook_attempts,
     webhook_deliveries,
 )
-from smsgate.webhooks.events import MESSAGE_RECEIVED, MESSAGE_STATUS, event_body, iso_timestamp
+from smsgate.webhooks.events import MESSAGE_RECEIVED, MESSAGE_STATUS, event_body
 
 _UNFINISHED = ("pending", "delivering")
 

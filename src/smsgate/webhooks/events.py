@@ -11,14 +11,11 @@ from typing import Any, Protocol
 
 import msgspec
 
+from smsgate.domain.times import iso_timestamp
+
 MESSAGE_STATUS = "message.status"
 MESSAGE_RECEIVED = "message.received"
 _encoder = msgspec.json.Encoder()
-
-
-def iso_timestamp(value: datetime) -> str:
-    """`2026-11-29T11:00:11.504000Z`: how times appear in event bodies."""
-    return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class MessageFields(Protocol):
