@@ -199,7 +199,7 @@ class ClaimWebhooks:
                 "now": self.now,
             },
         )
-        bodies = _render_unrendered(connection, [row for row in rows if row.payload is None])
+        bodies = _render_unrendered(connection, [row.id for row in rows if row.payload is None])
         return [
             DueWebhook(
                 row.id,
@@ -234,7 +234,6 @@ def _claim_query(*where: Any, order_by: Sequence[Any]) -> Any:
             d.c.account_id,
             d.c.message_id,
             d.c.event_type,
-            d.c.event,
             d.c.payload,
             d.c.url,
             d.c.attempts,
@@ -271,22 +270,19 @@ _TAKE_LEASE = (
 )
 
 
-def _render_unrendered(connection: Connection, rows: Sequence[Any]) -> dict[str, str]:
+def _render_unrendered(connection: Connection, delivery_ids: Sequence[str]) -> dict[str, str]:
     """Bodies for deliveries queued before their body was kept with them (revision 0008):
     rendered from the message as it is now."""
-    if not rows:
+    if not delivery_ids:
         return {}
-    found = {
-        record.id: record
-        for record in map(
-            record_from_row,
-            connection.execute(
-                select(messages).where(messages.c.id.in_({row.message_id for row in rows}))
-            ),
-        )
-    }
+    d = webhook_deliveries
+    rows = connection.execute(
+        select(d.c.id.label("delivery_id"), d.c.event_type, d.c.event, messages)
+        .join(messages, messages.c.id == d.c.message_id)
+        .where(d.c.id.in_(delivery_ids))
+    )
     return {
-        row.id: event_body(row.event_type, json.loads(row.event), found[row.message_id])
+        row.delivery_id: event_body(row.event_type, json.loads(row.event), record_from_row(row))
         for row in rows
     }
 
