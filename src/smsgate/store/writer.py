@@ -5,9 +5,9 @@ every write in the process goes through here. A request submits a job and awaits
 future; the thread takes whatever jobs are waiting (up to `max_batch`), runs them in one
 transaction, commits once, and resolves every future together. The transaction runs on
 the thread's own connection (`ConnectionCommitter`) or in a writer process
-(`store.writer_process`), which gives the writes a core of their own. Jobs of one type that know
-how to run as a batch (`run_batch`) share statements (`executemany`), wherever they stand in
-the batch.
+(`store.writer_process`), which gives the writes a core of their own. Jobs of one type
+that know how to run as a batch (`run_batch`) share statements (`executemany`), wherever
+they stand in the batch.
 
 If the batch's transaction fails, each job is run again in a transaction of its own, so
 only the job at fault gets the error and no one else's write is lost or half-done.
