@@ -10,7 +10,8 @@ It runs the gateway twice: as `make run` runs it (the dispatcher delivering ever
 message over SMPP to the simulator, which runs in the same process and so shares its CPU,
 receipts included), and as an API-only node (delivery off). After each run it counts the
 rows, so "accepted" means committed. Then bench/smpp_throughput.py measures one SMPP bind,
-and bench/e2e.py the time from API call to `delivered` webhook. Figures only; no pass/fail.
+bench/writer.py the writer's CPU per message with no network, and bench/e2e.py the time
+from API call to `delivered` webhook. Figures only; no pass/fail.
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ def main() -> None:
     run("API-only node (SMSGATE_DELIVERY_ENABLED=0)", binary, delivery_enabled="0")
     print("\n## one SMPP bind to the simulator (bench/smpp_throughput.py)")
     subprocess.run([sys.executable, str(HERE / "smpp_throughput.py")], check=True)
+    subprocess.run([sys.executable, str(HERE / "writer.py")], check=True)
     print()
     subprocess.run([sys.executable, str(HERE / "e2e.py")], check=True)
 

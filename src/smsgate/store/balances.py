@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from smsgate.errors import InvalidParameterError, NotFoundError
 from smsgate.store.accounts import Account, get_account
+from smsgate.store.prepared import Prepared, any_of
 from smsgate.store.schema import accounts, messages
 
 
@@ -27,20 +27,22 @@ def balances_for_update(connection: Connection, account_ids: Collection[str]) ->
     """
     if not account_ids:
         return {}
-    rows = connection.execute(
-        select(accounts.c.id, accounts.c.balance_micros)
-        .where(accounts.c.id.in_(set(account_ids)), accounts.c.balance_micros.is_not(None))
-        .with_for_update()
-    )
+    rows = _BALANCES.rows(connection, {"ids": list(set(account_ids))})
     return {row.id: int(row.balance_micros) for row in rows}
+
+
+_BALANCES = Prepared(
+    select(accounts.c.id, accounts.c.balance_micros)
+    .where(any_of(accounts.c.id, "ids"), accounts.c.balance_micros.is_not(None))
+    .with_for_update()
+)
 
 
 def debit(connection: Connection, totals: dict[str, int]) -> None:
     """Take `totals[account]` micros from each account (already checked to be there)."""
-    if totals:
-        connection.execute(
-            _ADJUST, [{"b_id": account, "b_delta": -amount} for account, amount in totals.items()]
-        )
+    _ADJUST.executemany(
+        connection, [{"b_id": account, "b_delta": -amount} for account, amount in totals.items()]
+    )
 
 
 def refund_unsent(connection: Connection, message_ids: Sequence[str]) -> int:
@@ -65,10 +67,9 @@ def refund_unsent(connection: Connection, message_ids: Sequence[str]) -> int:
         .where(messages.c.id.in_([row.id for row in rows]))
         .values(charge_micros=0, debited=False)
     )
-    if credits:
-        connection.execute(
-            _ADJUST, [{"b_id": account, "b_delta": amount} for account, amount in credits.items()]
-        )
+    _ADJUST.executemany(
+        connection, [{"b_id": account, "b_delta": amount} for account, amount in credits.items()]
+    )
     return sum(credits.values())
 
 
@@ -123,7 +124,7 @@ def change_balance(
     return account, get_balance(connection, account.id)
 
 
-_ADJUST: Any = (
+_ADJUST = Prepared(
     update(accounts)
     .where(accounts.c.id == bindparam("b_id"), accounts.c.balance_micros.is_not(None))
     .values(balance_micros=accounts.c.balance_micros + bindparam("b_delta"))

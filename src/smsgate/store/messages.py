@@ -20,7 +20,9 @@ from smsgate.errors import (
 )
 from smsgate.store.balances import balances_for_update, debit
 from smsgate.store.cursors import decode_cursor, encode_cursor
+from smsgate.store.message_events import append_events
 from smsgate.store.opt_outs import opted_out_among, opted_out_error
+from smsgate.store.prepared import Prepared
 from smsgate.store.schema import message_events, messages
 
 
@@ -174,9 +176,11 @@ class CreateMessage:
                 )
         if inserts:
             debit(connection, debits)
-            connection.execute(messages.insert(), [job._row(id(job) in debited) for job in inserts])
-            connection.execute(
-                message_events.insert(),
+            _INSERT_MESSAGE.executemany(
+                connection, [job._row(id(job) in debited) for job in inserts]
+            )
+            append_events(
+                connection,
                 [
                     {
                         "message_id": job.record.id,
@@ -232,6 +236,9 @@ class CreateMessage:
             "send_at": r.send_at,
             "debited": debited,
         }
+
+
+_INSERT_MESSAGE = Prepared(messages.insert())
 
 
 def _find_by_key(connection: Connection, account_id: str, key: str) -> CreateMessage | None:

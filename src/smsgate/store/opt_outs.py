@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from smsgate.errors import OptedOutError
 from smsgate.store.cursors import decode_cursor, encode_cursor
+from smsgate.store.prepared import Prepared, any_of
 from smsgate.store.schema import opt_out_events, opt_outs
 
 Source = Literal["keyword", "api", "import"]
@@ -156,11 +157,12 @@ def opted_out_among(
         return set()
     found = {
         (row.account_id, row.phone, row.number)
-        for row in connection.execute(
-            select(opt_outs.c.account_id, opt_outs.c.phone, opt_outs.c.number).where(
-                opt_outs.c.account_id.in_({account for account, _, _ in wanted}),
-                opt_outs.c.phone.in_({phone for _, phone, _ in wanted}),
-            )
+        for row in _OPTED_OUT.rows(
+            connection,
+            {
+                "accounts": list({account for account, _, _ in wanted}),
+                "phones": list({phone for _, phone, _ in wanted}),
+            },
         )
     }
     return {
@@ -168,6 +170,13 @@ def opted_out_among(
         for account, phone, sender in wanted
         if (account, phone, sender) in found or (account, phone, ACCOUNT_WIDE) in found
     }
+
+
+_OPTED_OUT = Prepared(
+    select(opt_outs.c.account_id, opt_outs.c.phone, opt_outs.c.number).where(
+        any_of(opt_outs.c.account_id, "accounts"), any_of(opt_outs.c.phone, "phones")
+    )
+)
 
 
 def is_opted_out(connection: Connection, account_id: str, phone: str, sender: str) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -25,8 +25,10 @@ from smsgate.domain.ids import AccountId, MessageId
 from smsgate.domain.status import MessageStatus
 from smsgate.errors import ErrorCode
 from smsgate.store.balances import refund_unsent
+from smsgate.store.message_events import append_events
+from smsgate.store.prepared import Prepared, any_of
 from smsgate.store.receipts import RecordedPart, apply_early_receipts
-from smsgate.store.schema import message_events, message_parts, messages
+from smsgate.store.schema import message_parts, messages
 from smsgate.store.webhooks import StatusChange, enqueue_status_webhooks
 
 log = logging.getLogger(__name__)
@@ -87,43 +89,15 @@ class ClaimDue:
 
     def run(self, connection: Connection) -> list[ClaimedMessage]:
         now = self.now
-        columns = (
-            messages.c.id,
-            messages.c.account_id,
-            messages.c.to_number,
-            messages.c.from_sender,
-            messages.c.body,
-            messages.c.encoding,
-            messages.c.segments,
-            messages.c.is_test,
-            messages.c.attempt,
-            messages.c.expires_at,
-            messages.c.status,
-        )
-
-        def claim(where: Any, limit: int, *order: Any) -> list[Any]:
-            query = (
-                select(*columns)
-                .where(where, *_not_from(self.full_senders))
-                .order_by(*order)
-                .limit(limit)
-            )
-            return list(connection.execute(query.with_for_update(skip_locked=True)).all())
-
+        full = sorted(self.full_senders)
         # A query per status, not one with OR: each then walks its index in order and stops
         # at `limit`, where one query would sort the whole backlog on every claim.
-        rows = claim(
-            and_(messages.c.status == _S.SENDING, messages.c.lease_until < now),
-            self.limit,
-            messages.c.seq,
-        )
+        rows = _CLAIM_EXPIRED.rows(connection, {"now": now, "limit": self.limit, "full": full})
         for waiting in (_S.SCHEDULED, _S.QUEUED):
             if len(rows) < self.limit:
-                rows += claim(
-                    and_(messages.c.status == waiting, messages.c.next_attempt_at <= now),
-                    self.limit - len(rows),
-                    messages.c.next_attempt_at,
-                    messages.c.seq,
+                rows += _CLAIM_WAITING.rows(
+                    connection,
+                    {"status": waiting, "now": now, "limit": self.limit - len(rows), "full": full},
                 )
         claimed: list[ClaimedMessage] = []
         events: list[dict[str, Any]] = []
@@ -170,15 +144,9 @@ class ClaimDue:
             )
             events.append(_event(row.id, _S.SENDING, now, attempt, detail=detail))
         if claimed:
-            connection.execute(
-                update(messages)
-                .where(messages.c.id.in_([m.id for m in claimed]))
-                .values(
-                    status=_S.SENDING,
-                    attempt=messages.c.attempt + 1,
-                    lease_until=now + self.lease,
-                    updated_at=now,
-                )
+            _TAKE_LEASE.execute(
+                connection,
+                {"ids": [m.id for m in claimed], "lease_until": now + self.lease, "now": now},
             )
         if expired:
             connection.execute(
@@ -195,13 +163,54 @@ class ClaimDue:
             )
             refund_unsent(connection, never_sent)
         if events:
-            connection.execute(message_events.insert(), events)
+            append_events(connection, events)
             enqueue_status_webhooks(connection, [_change(event) for event in events])
         return claimed
 
 
-def _not_from(senders: frozenset[str]) -> list[ColumnElement[bool]]:
-    return [messages.c.from_sender.not_in(sorted(senders))] if senders else []
+def _claim_query(*where: ColumnElement[bool], order_by: Sequence[Any]) -> Prepared:
+    """Due messages, oldest first, leaving out senders whose windows are full (`full`)."""
+    return Prepared(
+        select(
+            messages.c.id,
+            messages.c.account_id,
+            messages.c.to_number,
+            messages.c.from_sender,
+            messages.c.body,
+            messages.c.encoding,
+            messages.c.segments,
+            messages.c.is_test,
+            messages.c.attempt,
+            messages.c.expires_at,
+            messages.c.status,
+        )
+        .where(*where, ~any_of(messages.c.from_sender, "full"))
+        .order_by(*order_by)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+    )
+
+
+_CLAIM_EXPIRED = _claim_query(
+    messages.c.status == _S.SENDING,
+    messages.c.lease_until < bindparam("now"),
+    order_by=[messages.c.seq],
+)
+_CLAIM_WAITING = _claim_query(
+    messages.c.status == bindparam("status"),
+    messages.c.next_attempt_at <= bindparam("now"),
+    order_by=[messages.c.next_attempt_at, messages.c.seq],
+)
+_TAKE_LEASE = Prepared(
+    update(messages)
+    .where(any_of(messages.c.id, "ids"))
+    .values(
+        status=_S.SENDING,
+        attempt=messages.c.attempt + 1,
+        lease_until=bindparam("lease_until"),
+        updated_at=bindparam("now"),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,14 +236,7 @@ class RecordOutcome:
         # moves in between), then write all current outcomes in one executemany.
         holders = {
             row.id: row.attempt
-            for row in connection.execute(
-                select(messages.c.id, messages.c.attempt)
-                .where(
-                    messages.c.id.in_({job.message_id for job in jobs}),
-                    messages.c.status == _S.SENDING,
-                )
-                .with_for_update()
-            )
+            for row in _HOLDERS.rows(connection, {"ids": list({job.message_id for job in jobs})})
         }
         current: list[RecordOutcome] = []
         outcomes: list[Any] = []
@@ -251,7 +253,7 @@ class RecordOutcome:
                 )
             outcomes.append(is_current)
         if current:
-            connection.execute(_RECORD_OUTCOME, [job._values() for job in current])
+            _RECORD_OUTCOME.executemany(connection, [job._values() for job in current])
             events = [
                 _event(
                     job.message_id,
@@ -263,7 +265,7 @@ class RecordOutcome:
                 )
                 for job in current
             ]
-            connection.execute(message_events.insert(), events)
+            append_events(connection, events)
             enqueue_status_webhooks(connection, [_change(event) for event in events])
             # The carrier refused it (or it could not be sent): it never left, so it is free.
             refund_unsent(connection, [job.message_id for job in current if job.kind == "failed"])
@@ -303,7 +305,7 @@ def _record_parts(connection: Connection, sent: list[RecordOutcome]) -> None:
     ]
     if not parts:
         return
-    connection.execute(_upsert_parts(connection.dialect.name), parts)
+    _upsert_parts(connection.dialect.name).executemany(connection, parts)
     apply_early_receipts(
         connection,
         [
@@ -316,27 +318,34 @@ def _record_parts(connection: Connection, sent: list[RecordOutcome]) -> None:
 
 
 @functools.cache
-def _upsert_parts(dialect: str) -> Any:
+def _upsert_parts(dialect: str) -> Prepared:
     """Insert parts; a carrier that reuses ids (a restarted simulator, a wrapped counter)
     means the id now names the newer segment, as the older one can no longer be told
     apart. Built once per dialect rather than for every batch."""
     insert = (
         sqlite_insert(message_parts) if dialect == "sqlite" else postgresql_insert(message_parts)
     )
-    return insert.on_conflict_do_update(
-        index_elements=["connector", "carrier_id"],
-        set_={
-            "message_id": insert.excluded.message_id,
-            "part": insert.excluded.part,
-            "stat": None,
-            "err": None,
-            "updated_at": insert.excluded.updated_at,
-        },
+    return Prepared(
+        insert.on_conflict_do_update(
+            index_elements=["connector", "carrier_id"],
+            set_={
+                "message_id": insert.excluded.message_id,
+                "part": insert.excluded.part,
+                "stat": None,
+                "err": None,
+                "updated_at": insert.excluded.updated_at,
+            },
+        ),
     )
 
 
 _OUTCOME_STATUS = {"sent": _S.SENT, "retry": _S.QUEUED, "failed": _S.FAILED}
-_RECORD_OUTCOME = (
+_HOLDERS = Prepared(
+    select(messages.c.id, messages.c.attempt)
+    .where(any_of(messages.c.id, "ids"), messages.c.status == _S.SENDING)
+    .with_for_update()
+)
+_RECORD_OUTCOME = Prepared(
     update(messages)
     .where(messages.c.id == bindparam("b_id"))
     .values(

@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from smsgate.domain.receipt_ids import MAX_ID_LENGTH, IdFormat, candidate_ids
 from smsgate.domain.receipts import aggregate, receipt_outcome
 from smsgate.domain.status import MessageStatus, can_transition
-from smsgate.store.schema import early_receipts, message_events, message_parts, messages
+from smsgate.store.message_events import append_events
+from smsgate.store.prepared import Prepared, any_of
+from smsgate.store.schema import early_receipts, message_parts, messages
 from smsgate.store.webhooks import StatusChange, enqueue_status_webhooks
 
 log = logging.getLogger(__name__)
@@ -115,15 +117,19 @@ def _segments_by_carrier_id(
         wanted.setdefault(job.connector, set()).update(ids)
     found: dict[tuple[str, str], tuple[str, int]] = {}
     for connector, carrier_ids in wanted.items():
-        for row in connection.execute(
-            select(
-                message_parts.c.message_id, message_parts.c.part, message_parts.c.carrier_id
-            ).where(
-                message_parts.c.connector == connector, message_parts.c.carrier_id.in_(carrier_ids)
-            )
+        for row in _SEGMENTS_BY_CARRIER_ID.rows(
+            connection, {"connector": connector, "ids": list(carrier_ids)}
         ):
             found[connector, row.carrier_id] = (row.message_id, row.part)
     return found
+
+
+_SEGMENTS_BY_CARRIER_ID = Prepared(
+    select(message_parts.c.message_id, message_parts.c.part, message_parts.c.carrier_id).where(
+        message_parts.c.connector == bindparam("connector"),
+        any_of(message_parts.c.carrier_id, "ids"),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,24 +155,12 @@ def apply_to_segments(
     """
     if not receipts:
         return []
-    message_ids = {r.message_id for r in receipts}
+    of_messages = {"ids": list({r.message_id for r in receipts})}
     segments: dict[str, dict[int, tuple[str | None, str | None]]] = {}
-    for row in connection.execute(
-        select(
-            message_parts.c.message_id,
-            message_parts.c.part,
-            message_parts.c.stat,
-            message_parts.c.err,
-        ).where(message_parts.c.message_id.in_(message_ids))
-    ):
+    for row in _SEGMENTS_OF.rows(connection, of_messages):
         segments.setdefault(row.message_id, {})[row.part] = (row.stat, row.err)
     statuses = {
-        row.id: (row.status, row.attempt)
-        for row in connection.execute(
-            select(messages.c.id, messages.c.status, messages.c.attempt).where(
-                messages.c.id.in_(message_ids)
-            )
-        )
+        row.id: (row.status, row.attempt) for row in _STATUSES.rows(connection, of_messages)
     }
     results: list[ReceiptResult] = []
     segment_rows: list[dict[str, Any]] = []
@@ -221,16 +215,26 @@ def apply_to_segments(
             StatusChange(receipt.message_id, outcome.status, receipt.at, outcome.error_code, detail)
         )
         results.append("applied")
-    if segment_rows:
-        connection.execute(_UPDATE_SEGMENT, segment_rows)
+    _UPDATE_SEGMENT.executemany(connection, segment_rows)
     if message_rows:
-        connection.execute(_UPDATE_MESSAGE, message_rows)
-        connection.execute(message_events.insert(), event_rows)
+        _UPDATE_MESSAGE.executemany(connection, message_rows)
+        append_events(connection, event_rows)
         enqueue_status_webhooks(connection, changes)
     return results
 
 
-_UPDATE_SEGMENT = (
+_SEGMENTS_OF = Prepared(
+    select(
+        message_parts.c.message_id,
+        message_parts.c.part,
+        message_parts.c.stat,
+        message_parts.c.err,
+    ).where(any_of(message_parts.c.message_id, "ids"))
+)
+_STATUSES = Prepared(
+    select(messages.c.id, messages.c.status, messages.c.attempt).where(any_of(messages.c.id, "ids"))
+)
+_UPDATE_SEGMENT = Prepared(
     update(message_parts)
     .where(
         message_parts.c.message_id == bindparam("b_message_id"),
@@ -238,7 +242,7 @@ _UPDATE_SEGMENT = (
     )
     .values(stat=bindparam("stat"), err=bindparam("err"), updated_at=bindparam("updated_at"))
 )
-_UPDATE_MESSAGE = (
+_UPDATE_MESSAGE = Prepared(
     update(messages)
     .where(messages.c.id == bindparam("b_id"))
     .values(
@@ -270,19 +274,18 @@ def apply_early_receipts(connection: Connection, parts: Sequence[RecordedPart]) 
     id than for this segment.
     """
     by_id = {(p.connector, p.carrier_id): p for p in parts}
-    rows: list[Row[Any]] = []
+    rows: list[Any] = []
     for connector in {p.connector for p in parts}:
-        rows += connection.execute(
-            select(early_receipts).where(
-                early_receipts.c.connector == connector,
-                early_receipts.c.candidate.in_(
-                    [p.carrier_id for p in parts if p.connector == connector]
-                ),
-            )
-        ).all()
+        rows += _KEPT_FOR.rows(
+            connection,
+            {
+                "connector": connector,
+                "ids": [p.carrier_id for p in parts if p.connector == connector],
+            },
+        )
     # A receipt may match several of these segments under different candidates: it
     # belongs to the likeliest (lowest rank).
-    matches: dict[str, tuple[Row[Any], RecordedPart]] = {}
+    matches: dict[str, tuple[Any, RecordedPart]] = {}
     for row in rows:
         part = by_id[(row.connector, row.candidate)]
         if row.received_at < part.at - EARLY_RECEIPT_TTL:
@@ -299,6 +302,14 @@ def apply_early_receipts(connection: Connection, parts: Sequence[RecordedPart]) 
     if matches:
         connection.execute(delete(early_receipts).where(early_receipts.c.receipt.in_(matches)))
     return len(matches)
+
+
+_KEPT_FOR = Prepared(
+    select(early_receipts).where(
+        early_receipts.c.connector == bindparam("connector"),
+        any_of(early_receipts.c.candidate, "ids"),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, bindparam, exists, null, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, null, or_, select, update
 from sqlalchemy.orm import aliased
 
 from smsgate.domain.ids import new_webhook_delivery_id
 from smsgate.domain.times import iso_timestamp
 from smsgate.store.messages import MessageRecord, record_from_row
+from smsgate.store.prepared import Prepared, any_of
 from smsgate.store.schema import (
     accounts,
     disabled_webhook_urls,
@@ -50,8 +51,8 @@ def enqueue_status_webhooks(connection: Connection, changes: Sequence[StatusChan
         return 0
     found = {
         row.id: row
-        for row in connection.execute(
-            _STATUS_TARGETS, {"ids": list({change.message_id for change in changes})}
+        for row in _STATUS_TARGETS.rows(
+            connection, {"ids": list({change.message_id for change in changes})}
         )
     }
     rows = []
@@ -79,13 +80,12 @@ def enqueue_status_webhooks(connection: Connection, changes: Sequence[StatusChan
                 event_body(MESSAGE_STATUS, event, message),
             )
         )
-    if rows:
-        connection.execute(webhook_deliveries.insert(), rows)
+    _INSERT_DELIVERY.executemany(connection, rows)
     return len(rows)
 
 
 # Where each message's status webhooks go, and what their bodies tell of it.
-_STATUS_TARGETS = (
+_STATUS_TARGETS = Prepared(
     select(
         messages.c.id,
         messages.c.account_id,
@@ -112,7 +112,7 @@ _STATUS_TARGETS = (
             numbers.c.account_id == messages.c.account_id,
         ),
     )
-    .where(messages.c.id.in_(bindparam("ids", expanding=True)))
+    .where(any_of(messages.c.id, "ids"))
 )
 
 
@@ -139,6 +139,9 @@ def _delivery_row(
         "updated_at": at,
         "payload": payload,
     }
+
+
+_INSERT_DELIVERY = Prepared(webhook_deliveries.insert())
 
 
 def enqueue_received_webhook(connection: Connection, message: MessageRecord, url: str) -> None:
@@ -182,17 +185,13 @@ class ClaimWebhooks:
     def run(self, connection: Connection) -> list[DueWebhook]:
         # Expired leases first, then due deliveries in the order of the due index: two
         # queries, so that each stops at `limit` instead of sorting the whole backlog.
-        rows = list(
-            connection.execute(_CLAIM_EXPIRED, {"now": self.now, "limit": self.limit}).all()
-        )
+        rows = _CLAIM_EXPIRED.rows(connection, {"now": self.now, "limit": self.limit})
         if len(rows) < self.limit:
-            rows += connection.execute(
-                _CLAIM_DUE, {"now": self.now, "limit": self.limit - len(rows)}
-            ).all()
+            rows += _CLAIM_DUE.rows(connection, {"now": self.now, "limit": self.limit - len(rows)})
         if not rows:
             return []
-        connection.execute(
-            _TAKE_LEASE,
+        _TAKE_LEASE.execute(
+            connection,
             {
                 "ids": [row.id for row in rows],
                 "lease_until": self.now + self.lease,
@@ -223,7 +222,7 @@ def _claim_query(*where: Any, order_by: Sequence[Any]) -> Any:
         earlier.c.message_id == d.c.message_id,
         earlier.c.url == d.c.url,
         earlier.c.seq < d.c.seq,
-        earlier.c.state.in_(_UNFINISHED),
+        or_(*(earlier.c.state == state for state in _UNFINISHED)),
     )
     # Whether the endpoint is disabled comes with the claim, so the sender needs no read
     # of its own per webhook.
@@ -248,19 +247,23 @@ def _claim_query(*where: Any, order_by: Sequence[Any]) -> Any:
     )
 
 
-_CLAIM_EXPIRED = _claim_query(
-    webhook_deliveries.c.state == "delivering",
-    webhook_deliveries.c.lease_until < bindparam("now"),
-    order_by=[webhook_deliveries.c.seq],
+_CLAIM_EXPIRED = Prepared(
+    _claim_query(
+        webhook_deliveries.c.state == "delivering",
+        webhook_deliveries.c.lease_until < bindparam("now"),
+        order_by=[webhook_deliveries.c.seq],
+    )
 )
-_CLAIM_DUE = _claim_query(
-    webhook_deliveries.c.state == "pending",
-    webhook_deliveries.c.next_attempt_at <= bindparam("now"),
-    order_by=[webhook_deliveries.c.next_attempt_at, webhook_deliveries.c.seq],
+_CLAIM_DUE = Prepared(
+    _claim_query(
+        webhook_deliveries.c.state == "pending",
+        webhook_deliveries.c.next_attempt_at <= bindparam("now"),
+        order_by=[webhook_deliveries.c.next_attempt_at, webhook_deliveries.c.seq],
+    )
 )
-_TAKE_LEASE = (
+_TAKE_LEASE = Prepared(
     update(webhook_deliveries)
-    .where(webhook_deliveries.c.id.in_(bindparam("ids", expanding=True)))
+    .where(any_of(webhook_deliveries.c.id, "ids"))
     .values(
         state="delivering",
         attempts=webhook_deliveries.c.attempts + 1,
@@ -312,21 +315,15 @@ class RecordWebhookAttempt:
 
     @classmethod
     def run_batch(cls, connection: Connection, jobs: Sequence[RecordWebhookAttempt]) -> list[Any]:
-        d = webhook_deliveries
-        connection.execute(webhook_attempts.insert(), [job._attempt_row() for job in jobs])
+        _INSERT_ATTEMPT.executemany(connection, [job._attempt_row() for job in jobs])
         # Only the holder of the current attempt moves the delivery on (its lease may have
         # expired and another attempt begun).
         current = {
             row.id: row.attempts
-            for row in connection.execute(
-                select(d.c.id, d.c.attempts).where(
-                    d.c.id.in_({job.delivery_id for job in jobs}), d.c.state == "delivering"
-                )
-            )
+            for row in _DELIVERING.rows(connection, {"ids": list({j.delivery_id for j in jobs})})
         }
         moved = [job for job in jobs if current.pop(job.delivery_id, None) == job.attempt]
-        if moved:
-            connection.execute(_MOVE_DELIVERY, [job._move_values() for job in moved])
+        _MOVE_DELIVERY.executemany(connection, [job._move_values() for job in moved])
         for job in moved:
             if job.outcome == "disabled":
                 disable_url(connection, job.account_id, job.url, job.at)
@@ -355,7 +352,13 @@ class RecordWebhookAttempt:
         }
 
 
-_MOVE_DELIVERY = (
+_INSERT_ATTEMPT = Prepared(webhook_attempts.insert())
+_DELIVERING = Prepared(
+    select(webhook_deliveries.c.id, webhook_deliveries.c.attempts).where(
+        any_of(webhook_deliveries.c.id, "ids"), webhook_deliveries.c.state == "delivering"
+    )
+)
+_MOVE_DELIVERY = Prepared(
     update(webhook_deliveries)
     .where(webhook_deliveries.c.id == bindparam("b_id"))
     .values(
