@@ -125,6 +125,21 @@ def start_gateway_with_carrier(workdir: Path, receipt_delay: str, **settings: st
     return Gateway(process, url, key["key_id"], key["secret"], database, [carrier])
 
 
+def writer_process_pid(pid: int) -> int | None:
+    """The gateway's writer process (the default on a SQLite file), if it has one."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            if b"smsgate.store.writer_process" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return int(child)
+    return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _wait_listening(port: int) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

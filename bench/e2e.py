@@ -9,7 +9,9 @@ process of its own as a real carrier is (receipts 0.1 s after each submit, a fas
 carrier), points the account's status webhook at a receiver in this process, and measures
 per message the time from sending the request to receiving its `delivered` webhook:
 
-- a burst of 10,000 messages, sent at concurrency 64: messages per second end to end;
+- a burst of 10,000 messages, sent at concurrency 64: messages per second end to end, and
+  the CPU time each process (gateway, writer process, carrier, this benchmark) spent on
+  each message;
 - a steady 500 messages per second for 10 s: latency p50/p99.
 """
 
@@ -26,7 +28,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _gateway import SENDER, start_gateway_with_carrier
+from _gateway import SENDER, Gateway, cpu_seconds, start_gateway_with_carrier, writer_process_pid
 
 BURST = int(os.environ.get("BENCH_E2E_BURST", "10000"))
 RATE = int(os.environ.get("BENCH_E2E_RATE", "500"))
@@ -125,7 +127,37 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
 
-async def burst(client: Sender, receiver: Receiver) -> None:
+class CpuMeter:
+    """CPU time each process of the run spends between `start` and `stop`, per message."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._pids = {"gateway": gateway.process.pid}
+        writer = writer_process_pid(gateway.process.pid)
+        if writer is not None:
+            self._pids["writer process"] = writer
+        self._pids["carrier simulator"] = gateway.others[0].pid
+        self._started: dict[str, float] = {}
+        self._used: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        used = {name: cpu_seconds(pid) for name, pid in self._pids.items()}
+        return used | {"this benchmark": time.process_time()}
+
+    def start(self) -> None:
+        self._started = self._now()
+
+    def stop(self) -> None:
+        self._used = {name: t - self._started[name] for name, t in self._now().items()}
+
+    def report(self, messages: int) -> None:
+        if not messages:
+            return
+        each = ", ".join(f"{name} {t / messages * 1e6:,.0f}" for name, t in self._used.items())
+        total = sum(self._used.values()) / messages * 1e6
+        print(f"CPU per message    {each} µs ({total:,.0f} µs in all)")
+
+
+async def burst(client: Sender, receiver: Receiver, cpu: CpuMeter) -> None:
     sent: dict[str, float] = {}
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(BURST):
@@ -135,10 +167,12 @@ async def burst(client: Sender, receiver: Receiver) -> None:
         while not queue.empty():
             await client.send(f"burst {queue.get_nowait()}", sent)
 
+    cpu.start()
     started = time.monotonic()
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     accepted = time.monotonic()
     await wait_all(receiver, sent, accepted + 300)
+    cpu.stop()
     done = [receiver.delivered[m] for m in sent if m in receiver.delivered]
     finished = max(done) if done else time.monotonic()
     latencies = [receiver.delivered[m] - sent[m] for m in sent if m in receiver.delivered]
@@ -151,6 +185,7 @@ async def burst(client: Sender, receiver: Receiver) -> None:
             f"latency            p50 {percentile(latencies, 50) * 1000:,.0f} ms, "
             f"p99 {percentile(latencies, 99) * 1000:,.0f} ms"
         )
+    cpu.report(len(done))
 
 
 async def steady(client: Sender, receiver: Receiver) -> None:
@@ -193,7 +228,7 @@ async def main() -> None:
             await client.open(CONCURRENCY)
             print("smsgate end to end: API call -> delivered webhook received")
             print("(webhooks: sending, sent and delivered for each message)")
-            await burst(client, receiver)
+            await burst(client, receiver, CpuMeter(gateway))
             await steady(client, receiver)
             print(f"webhooks received in all: {receiver.webhooks:,}")
             client.close()

@@ -27,7 +27,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from _gateway import start_gateway
+from _gateway import start_gateway, writer_process_pid
 
 HERE = Path(__file__).resolve().parent
 CONNECTIONS = 64
@@ -84,15 +84,6 @@ def peak_rss_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def writer_process_pid(pid: int) -> int | None:
-    """The gateway's writer process (the default on a SQLite file), if it has one."""
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            if b"smsgate.store.writer_process" in Path(f"/proc/{child}/cmdline").read_bytes():
-                return int(child)
-    return None
 
 
 def run(label: str, binary: str, **gateway_env: str) -> None:

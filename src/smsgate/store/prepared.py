@@ -11,8 +11,9 @@ on the cursor of the connection's own transaction, converting parameters and res
 with the processors of the statement's own types, as SQLAlchemy would.
 
 What it does not do: expanding bind parameters (use `any_of` for IN lists: one SQL text
-whatever the list's length, so the driver's statement cache keeps it prepared) and
-Python-side column defaults (the schema has none).
+whatever the list's length, so the driver's statement cache keeps it prepared),
+Python-side column defaults (the schema has none), and RETURNING (only a SELECT's rows
+are read).
 """
 
 from __future__ import annotations
@@ -120,10 +121,7 @@ class _Compiled:
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             binds.append((name, processor, _MISSING if bind.required else bind.effective_value))
         self.bind = _binder(binds, positional=compiled.positiontup is not None)
-        selected = getattr(statement, "selected_columns", None)
-        if selected is None:
-            returning = getattr(statement, "_returning", ())
-            selected = list(returning)
+        selected = list(getattr(statement, "selected_columns", ()))  # a SELECT's columns
         processors = [
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected
         ]
