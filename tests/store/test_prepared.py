@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -10,9 +11,9 @@ from hypothesis import strategies as st
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from smsgate.errors import StoreError
+from smsgate.errors import ConfigError, StoreError
 from smsgate.store import accounts as account_store
-from smsgate.store.database import Database
+from smsgate.store.database import Database, require_sqlite_json
 from smsgate.store.messages import CreateMessage
 from smsgate.store.prepared import Prepared, any_of
 from smsgate.store.schema import accounts, messages
@@ -173,3 +174,16 @@ def test_a_lost_postgresql_connection_is_replaced_for_the_next_transaction(
                 assert _NAMES.rows(connection, {"names": ["acme"]}) == []
     finally:
         store.dispose()
+
+
+def test_a_sqlite_without_json_functions_is_refused_with_what_to_do() -> None:
+    class NoJson:
+        def execute(self, sql: str) -> None:
+            raise sqlite3.OperationalError("no such table: json_each")
+
+        def close(self) -> None:
+            pass
+
+    with pytest.raises(ConfigError, match=r"SQLite 3\.38 or newer.*PostgreSQL"):
+        require_sqlite_json(lambda path: NoJson())
+    require_sqlite_json()  # this Python's own has them

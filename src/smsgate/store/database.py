@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Callable, Iterator
 from importlib.resources import files
 from typing import Any, TypeVar
@@ -54,9 +55,26 @@ def create_store_engine(url: str) -> Engine:
             f"be used: {exc}. Use sqlite:///path/to/file.db or postgresql://user@host/db."
         ) from exc
     if engine.dialect.name == "sqlite":
+        require_sqlite_json()
         event.listen(engine, "connect", _tune_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
     return engine
+
+
+def require_sqlite_json(connect: Callable[[str], Any] = sqlite3.connect) -> None:
+    """The store's IN lists read a JSON array (`json_each`): built into SQLite since 3.38,
+    and into most builds before it. Without it, say so before anything is written."""
+    probe = connect(":memory:")
+    try:
+        probe.execute("SELECT value FROM json_each('[1]')").fetchall()
+    except sqlite3.OperationalError as exc:
+        raise ConfigError(
+            f"This Python's SQLite ({sqlite3.sqlite_version}) has no JSON functions ({exc}), "
+            "which smsgate's store needs. Use a Python built with SQLite 3.38 or newer, or "
+            "set SMSGATE_DATABASE_URL to a PostgreSQL database."
+        ) from exc
+    finally:
+        probe.close()
 
 
 # The writer's page cache on SQLite, KiB (the default is 2 MiB). Its transactions touch the
