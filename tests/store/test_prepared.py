@@ -87,12 +87,22 @@ def test_executemany_counts_the_rows_it_changed(database: Database) -> None:
     )
     assert changed == 2
     assert sorted(
-        r.name for r in database.run_sync(lambda c: _NAMES.rows(c, {"names": "xyc"}))
+        r.name for r in database.run_sync(lambda c: _NAMES.rows(c, {"names": ["x", "y", "c"]}))
     ) == [
         "c",
         "x",
         "y",
     ]
+
+
+def test_a_statement_with_any_of_runs_through_connection_execute_too(database: Database) -> None:
+    """SQLAlchemy caches compiled statements by a key; any_of keeps its column in it."""
+    database.run_sync(lambda c: account_store.create_account(c, "acme"))
+    by_name = select(accounts.c.name).where(any_of(accounts.c.name, "wanted"))
+    by_id = select(accounts.c.name).where(any_of(accounts.c.id, "wanted"))
+    wanted = {"wanted": ["acme"]}
+    assert database.run_sync(lambda c: c.execute(by_name, wanted).scalars().all()) == ["acme"]
+    assert database.run_sync(lambda c: c.execute(by_id, wanted).scalars().all()) == []
 
 
 def test_a_driver_error_is_sqlalchemys_and_the_transaction_rolls_back(database: Database) -> None:

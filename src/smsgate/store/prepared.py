@@ -31,6 +31,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ClauseElement, ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter, ColumnClause
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean, TypeEngine
 
 _Processor = Callable[[Any], Any] | None
@@ -232,15 +233,18 @@ class _IdList(TypeDecorator[Sequence[str]]):
 
 class _AnyOf(ColumnElement[bool]):
     inherit_cache = True
+    # Both parts belong to the cache key, so that SQLAlchemy's own statement cache can tell
+    # one any_of from another when a statement holding it runs through Connection.execute.
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("values", InternalTraversal.dp_clauseelement),
+    ]
     type = Boolean()
     _is_implicitly_boolean = True  # a condition already: no "= 1" after it on SQLite
 
     def __init__(self, column: ColumnElement[Any], values: BindParameter[Any]) -> None:
         self.column = column
         self.values = values
-
-    def get_children(self, **kwargs: Any) -> Sequence[Any]:
-        return (self.column, self.values)
 
 
 def any_of(column: ColumnElement[Any] | ColumnClause[Any], name: str) -> ColumnElement[bool]:
