@@ -11,8 +11,9 @@ from sqlalchemy import Connection, select, update
 from smsgate.domain.status import MessageStatus
 from smsgate.errors import ConflictError, NotFoundError
 from smsgate.store.balances import refund_unsent
+from smsgate.store.message_events import append_events
 from smsgate.store.messages import MessageRecord, get_message
-from smsgate.store.schema import message_events, messages
+from smsgate.store.schema import messages
 from smsgate.store.webhooks import StatusChange, enqueue_status_webhooks
 
 CANCELABLE = (MessageStatus.SCHEDULED, MessageStatus.QUEUED)
@@ -50,15 +51,18 @@ class CancelMessage:
             )
         )
         detail = f"Canceled while {status}."
-        connection.execute(
-            message_events.insert().values(
-                message_id=self.message_id,
-                status=MessageStatus.CANCELED,
-                at=self.at,
-                attempt=0,
-                error_code=None,
-                detail=detail,
-            )
+        append_events(
+            connection,
+            [
+                {
+                    "message_id": self.message_id,
+                    "status": MessageStatus.CANCELED,
+                    "at": self.at,
+                    "attempt": 0,
+                    "error_code": None,
+                    "detail": detail,
+                }
+            ],
         )
         enqueue_status_webhooks(
             connection,
