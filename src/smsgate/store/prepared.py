@@ -18,13 +18,14 @@ are read).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ARRAY, Connection, String, Text, TypeDecorator
+from sqlalchemy import ARRAY, Connection, String, Text, TypeDecorator, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
@@ -58,14 +59,11 @@ class Prepared:
     ) -> list[Any]:
         """Execute once and return every row, a named tuple of the selected columns' keys
         (`row.id`, as SQLAlchemy's rows)."""
-        compiled = self._compiled(connection.dialect, parameters or {})
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            with _translated(connection, compiled.sql, parameters):
-                cursor.execute(compiled.sql, compiled.bind(parameters or {}))
-                fetched = list(cursor.fetchall()) if cursor.description is not None else []
-        finally:
-            cursor.close()
+        parameters = parameters or {}
+        compiled = self._compiled(connection.dialect, parameters)
+        with _cursor(connection, compiled.sql, parameters) as cursor:
+            cursor.execute(compiled.sql, compiled.bind(parameters))
+            fetched = list(cursor.fetchall()) if cursor.description is not None else []
         return compiled.read(fetched)
 
     def execute(self, connection: Connection, parameters: Mapping[str, Any] | None = None) -> int:
@@ -77,17 +75,13 @@ class Prepared:
         if not rows:
             return 0
         compiled = self._compiled(connection.dialect, rows[0])
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            with _translated(connection, compiled.sql, rows):
-                bind = compiled.bind
-                if len(rows) == 1:
-                    cursor.execute(compiled.sql, bind(rows[0]))
-                else:
-                    cursor.executemany(compiled.sql, [bind(row) for row in rows])
-                return int(cursor.rowcount)
-        finally:
-            cursor.close()
+        bind = compiled.bind
+        with _cursor(connection, compiled.sql, rows) as cursor:
+            if len(rows) == 1:
+                cursor.execute(compiled.sql, bind(rows[0]))
+            else:
+                cursor.executemany(compiled.sql, [bind(row) for row in rows])
+            return int(cursor.rowcount)
 
     def _compiled(self, dialect: Dialect, first: Mapping[str, Any]) -> _Compiled:
         keys = tuple(first) if self._is_insert else None
@@ -182,35 +176,29 @@ def _reader(
     return read
 
 
-class _translated:
-    """Driver errors become SQLAlchemy's, as `Connection.execute` raises them. A lost
-    connection says so (`connection_invalidated`); the rollback that follows discards it,
-    and the next transaction opens a new one."""
-
-    __slots__ = ("_connection", "_parameters", "_sql")
-
-    def __init__(self, connection: Connection, sql: str, parameters: Any) -> None:
-        self._connection = connection
-        self._sql = sql
-        self._parameters = parameters
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, exc: BaseException | None, traceback: Any) -> None:
-        dialect = self._connection.dialect
-        dbapi = dialect.loaded_dbapi
-        if exc is None or not isinstance(exc, dbapi.Error):
-            return
-        dbapi_connection = self._connection.connection.dbapi_connection
+@contextlib.contextmanager
+def _cursor(connection: Connection, sql: str, parameters: Any) -> Iterator[Any]:
+    """A cursor of the connection's own transaction, closed afterwards. Driver errors
+    become SQLAlchemy's, as `Connection.execute` raises them; a lost connection says so
+    (`connection_invalidated`), the rollback that follows discards it, and the next
+    transaction opens a new one."""
+    dbapi_connection = connection.connection.dbapi_connection
+    assert dbapi_connection is not None
+    cursor = dbapi_connection.cursor()
+    try:
+        yield cursor
+    except connection.dialect.loaded_dbapi.Error as exc:
+        dialect = connection.dialect
         raise DBAPIError.instance(
-            self._sql,
-            self._parameters,
+            sql,
+            parameters,
             exc,
-            dbapi.Error,
+            dialect.loaded_dbapi.Error,
             connection_invalidated=dialect.is_disconnect(exc, dbapi_connection, None),
             dialect=dialect,
         ) from exc
+    finally:
+        cursor.close()
 
 
 class _IdList(TypeDecorator[Sequence[str]]):
@@ -251,8 +239,6 @@ def any_of(column: ColumnElement[Any] | ColumnClause[Any], name: str) -> ColumnE
     """`column IN (the strings given as parameter `name`)`, with one SQL text whatever the
     number of strings: `IN (SELECT value FROM json_each(?))` on SQLite, `= ANY(%s)` on
     PostgreSQL. An empty list matches nothing."""
-    from sqlalchemy import bindparam
-
     return _AnyOf(column, bindparam(name, type_=_IdList()))
 
 
