@@ -128,7 +128,11 @@ def start_gateway_with_carrier(workdir: Path, receipt_delay: str, **settings: st
 def writer_process_pid(pid: int) -> int | None:
     """The gateway's writer process (the default on a SQLite file), if it has one."""
     for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:  # a thread that ended since the listing
+            continue
+        for child in children:
             if b"smsgate.store.writer_process" in Path(f"/proc/{child}/cmdline").read_bytes():
                 return int(child)
     return None

@@ -61,7 +61,11 @@ def _writer_processes() -> list[int]:
     """Our child processes running the writer (Linux: read from /proc)."""
     found = []
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        for child in (task / "children").read_text().split():
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:  # a thread that ended since the listing
+            continue
+        for child in children:
             cmdline = Path(f"/proc/{child}/cmdline")
             if cmdline.exists() and b"smsgate.store.writer_process" in cmdline.read_bytes():
                 found.append(int(child))
