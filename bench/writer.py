@@ -58,6 +58,10 @@ def record(account_id: str, now: datetime) -> MessageRecord:
     )
 
 
+def instants(count: int) -> list[datetime]:
+    return [datetime.now(UTC) for _ in range(count)]
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="smsgate-writer-") as tmp:
         database = Database.from_url(f"sqlite:///{Path(tmp) / 'bench.db'}")
@@ -74,32 +78,40 @@ def main() -> None:
         # A message's later webhooks wait until its earlier one is recorded, so its three
         # go out over three rounds; the last rounds create nothing and drain them.
         for round_ in range(ROUNDS + 3):
-            now = datetime.now(UTC)
+            # Each job its own instant, as each request, receipt and answer has end to end.
             creates = [
-                CreateMessage(record(account.id, now), now, refuse_opted_out=True)
-                for _ in range(PER_ROUND if round_ < ROUNDS else 0)
+                CreateMessage(record(account.id, at), at, refuse_opted_out=True)
+                for at in instants(PER_ROUND if round_ < ROUNDS else 0)
             ]
             started = time.thread_time()
             commit_batch(connection, [*creates, *attempts])
-            [claimed] = commit_batch(connection, [ClaimDue(now, LEASE, PER_ROUND)])
+            [claimed] = commit_batch(connection, [ClaimDue(datetime.now(UTC), LEASE, PER_ROUND)])
             outcomes = []
             for message in claimed:
                 carrier_id += 1
                 outcomes.append(
                     RecordOutcome(
-                        message.id, message.attempt, "sent", now, "sim", (f"{carrier_id:x}",)
+                        message.id,
+                        message.attempt,
+                        "sent",
+                        datetime.now(UTC),
+                        "sim",
+                        (f"{carrier_id:x}",),
                     )
                 )
             receipts = [
-                ApplyReceipt("sim", f"{n:x}", "DELIVRD", "000", now)
+                ApplyReceipt("sim", f"{n:x}", "DELIVRD", "000", datetime.now(UTC))
                 for n in range(carrier_id - len(outcomes) + 1, carrier_id + 1)
             ]
             if outcomes:
                 commit_batch(connection, outcomes)
                 delivered += commit_batch(connection, receipts).count("applied")
-            [due] = commit_batch(connection, [ClaimWebhooks(now, LEASE, 4 * PER_ROUND)])
+            claim = ClaimWebhooks(datetime.now(UTC), LEASE, 4 * PER_ROUND)
+            [due] = commit_batch(connection, [claim])
             attempts = [
-                RecordWebhookAttempt(w.id, w.account_id, w.url, w.attempt, now, "delivered", 3, 204)
+                RecordWebhookAttempt(
+                    w.id, w.account_id, w.url, w.attempt, datetime.now(UTC), "delivered", 3, 204
+                )
                 for w in due
             ]
             webhooks += len(due)
