@@ -26,6 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
+from smsgate.domain.times import utc_isoformat
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in and out.
@@ -52,7 +54,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is not UTC:
             value = value.astimezone(UTC)
         if dialect.name == "sqlite":
-            return value.isoformat(timespec="microseconds")
+            return utc_isoformat(value)
         return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
