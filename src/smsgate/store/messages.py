@@ -22,10 +22,12 @@ from smsgate.store.balances import balances_for_update, debit
 from smsgate.store.cursors import decode_cursor, encode_cursor
 from smsgate.store.message_events import append_events
 from smsgate.store.opt_outs import opted_out_among, opted_out_error
+from smsgate.store.pickling import pickled_by_fields
 from smsgate.store.prepared import Prepared
 from smsgate.store.schema import message_events, messages
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class MessageEvent:
     status: str
@@ -35,6 +37,7 @@ class MessageEvent:
     detail: str | None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class MessageRecord:
     id: MessageId
@@ -91,6 +94,7 @@ def _fields_at(columns: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
     )
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class CreateMessage:
     """Insert one accepted message and its first event (one transaction, with its batch).

@@ -19,12 +19,12 @@ are read).
 from __future__ import annotations
 
 import contextlib
-import json
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
+import msgspec
 from sqlalchemy import ARRAY, Connection, String, Text, TypeDecorator, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -216,7 +216,11 @@ class _IdList(TypeDecorator[Sequence[str]]):
     def process_bind_param(self, value: Sequence[str] | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        return list(value) if dialect.name == "postgresql" else json.dumps(list(value))
+        return (
+            list(value)
+            if dialect.name == "postgresql"
+            else msgspec.json.encode(list(value)).decode()
+        )
 
 
 class _AnyOf(ColumnElement[bool]):

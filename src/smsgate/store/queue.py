@@ -9,7 +9,6 @@ ignored (and logged) instead of overwriting the new one.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+import msgspec
 from sqlalchemy import ColumnElement, Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -26,6 +26,7 @@ from smsgate.domain.status import MessageStatus
 from smsgate.errors import ErrorCode
 from smsgate.store.balances import refund_unsent
 from smsgate.store.message_events import append_events
+from smsgate.store.pickling import pickled_by_fields
 from smsgate.store.prepared import Prepared, any_of
 from smsgate.store.receipts import RecordedPart, apply_early_receipts
 from smsgate.store.schema import message_parts, messages
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 _S = MessageStatus
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ClaimedMessage:
     id: MessageId
@@ -68,6 +70,7 @@ def _change(event: dict[str, Any]) -> StatusChange:
     )
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ClaimDue:
     """Claim up to `limit` messages that are due now or whose lease has expired.
@@ -213,6 +216,7 @@ _TAKE_LEASE = Prepared(
 )
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class RecordOutcome:
     """What became of one attempt: `sent`, `retry` at `next_attempt_at`, or `failed`."""
@@ -281,7 +285,7 @@ class RecordOutcome:
             "b_status": _OUTCOME_STATUS[self.kind],
             "b_at": self.at,
             "b_connector": self.connector,
-            "b_carrier_ids": json.dumps(list(self.carrier_ids)) if sent else None,
+            "b_carrier_ids": msgspec.json.encode(self.carrier_ids).decode() if sent else None,
             "b_next": self.next_attempt_at,
             "b_code": self.error_code,
             "b_message": None if self.kind == "retry" else self.detail,

@@ -27,6 +27,7 @@ from smsgate.domain.receipt_ids import MAX_ID_LENGTH, IdFormat, candidate_ids
 from smsgate.domain.receipts import aggregate, receipt_outcome
 from smsgate.domain.status import MessageStatus, can_transition
 from smsgate.store.message_events import append_events
+from smsgate.store.pickling import pickled_by_fields
 from smsgate.store.prepared import Prepared, any_of
 from smsgate.store.schema import early_receipts, message_parts, messages
 from smsgate.store.webhooks import StatusChange, enqueue_status_webhooks
@@ -41,6 +42,7 @@ ReceiptResult = Literal["applied", "pending", "unchanged", "kept", "unknown"]
 EARLY_RECEIPT_TTL = timedelta(hours=1)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ApplyReceipt:
     """Record one segment's receipt and move the message if its outcome is now known.

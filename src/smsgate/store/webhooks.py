@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+import msgspec
 from sqlalchemy import Connection, and_, bindparam, exists, null, or_, select, update
 from sqlalchemy.orm import aliased
 
 from smsgate.domain.ids import new_webhook_delivery_id
 from smsgate.domain.times import iso_timestamp
 from smsgate.store.messages import MessageRecord, record_from_row
+from smsgate.store.pickling import pickled_by_fields
 from smsgate.store.prepared import Prepared, any_of
 from smsgate.store.schema import (
     accounts,
@@ -130,7 +132,7 @@ def _delivery_row(
         "account_id": account_id,
         "message_id": message_id,
         "event_type": event_type,
-        "event": json.dumps(event),
+        "event": msgspec.json.encode(event).decode(),
         "url": url,
         "state": "pending",
         "attempts": 0,
@@ -160,6 +162,7 @@ def enqueue_received_webhook(connection: Connection, message: MessageRecord, url
     )
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class DueWebhook:
     id: str
@@ -173,6 +176,7 @@ class DueWebhook:
     disabled: bool
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ClaimWebhooks:
     """Claim up to `limit` due deliveries, each the oldest unfinished one of its message
@@ -293,6 +297,7 @@ def _render_unrendered(connection: Connection, delivery_ids: Sequence[str]) -> d
 Outcome = Literal["delivered", "retry", "failed", "disabled"]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class RecordWebhookAttempt:
     """Log one attempt and move its delivery on. `disabled` (410 Gone) also stops every
