@@ -30,6 +30,9 @@ _TARGET_SAFE = "!#$%&'()*+,/:;=?@[]~"
 _MAX_HEADERS = 100
 _BREAKS_LINES = frozenset("\r\n\0")
 _NOT_IN_HOST = frozenset(" \t\r\n\0/\\?#@")
+# URLs whose request line and Host header are kept, ready to use (an account has one or
+# two webhook URLs; a bound keeps a flood of distinct ones from growing the cache forever).
+_URLS_KEPT = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,7 @@ class HttpClient:
         self._ssl = ssl_context  # made when first needed: loading the roots takes a while
         self._idle: dict[_Endpoint, list[_Connection]] = {}
         self._per_host: dict[_Endpoint, asyncio.Semaphore] = {}
+        self._targets: dict[str, tuple[_Endpoint, str]] = {}
 
     async def post(
         self,
@@ -157,6 +161,25 @@ class HttpClient:
     def _request_head(
         self, url: str, length: int, headers: Mapping[str, str]
     ) -> tuple[_Endpoint, bytes]:
+        target = self._targets.get(url)
+        if target is None:
+            if len(self._targets) >= _URLS_KEPT:
+                self._targets.clear()
+            target = self._targets[url] = self._target(url)
+        endpoint, first_lines = target
+        lines = [first_lines]
+        for name, value in headers.items():
+            if _BREAKS_LINES.intersection(name + value):
+                raise HttpError(f"The header {name!r} cannot be sent as it is.")
+            lines.append(f"{name}: {value}\r\n")
+        lines.append(f"Content-Length: {length}\r\n\r\n")
+        head = "".join(lines)
+        if not head.isascii():
+            raise HttpError(f"The URL's credentials or a header are not ASCII: {url!r}.")
+        return endpoint, head.encode("ascii")
+
+    def _target(self, url: str) -> tuple[_Endpoint, str]:
+        """Where `url` points, and the request's lines that follow from it alone."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise HttpError(f"Not an http(s) URL: {url!r}.")
@@ -182,15 +205,7 @@ class HttpClient:
         if parts.username is not None:
             userinfo = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
             lines.append(f"Authorization: Basic {base64.b64encode(userinfo).decode()}\r\n")
-        for name, value in headers.items():
-            if _BREAKS_LINES.intersection(name + value):
-                raise HttpError(f"The header {name!r} cannot be sent as it is.")
-            lines.append(f"{name}: {value}\r\n")
-        lines.append(f"Content-Length: {length}\r\n\r\n")
-        head = "".join(lines)
-        if not head.isascii():
-            raise HttpError(f"The URL's credentials or a header are not ASCII: {url!r}.")
-        return _Endpoint(https, host, port), head.encode("ascii")
+        return _Endpoint(https, host, port), "".join(lines)
 
 
 class _StaleConnection(HttpError):
