@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -197,3 +198,19 @@ def test_a_sqlite_without_json_functions_is_refused_with_what_to_do() -> None:
     with pytest.raises(ConfigError, match=r"SQLite 3\.38 or newer.*PostgreSQL"):
         require_sqlite_json(lambda path: NoJson())
     require_sqlite_json()  # this Python's own has them
+
+
+def test_sqlite_stores_none_as_null_and_a_bool_as_an_integer(tmp_path: Path) -> None:
+    # The store registers adapters for both (they bind faster); what is stored must not
+    # change: NULL, and 1 or 0 of SQLite's INTEGER type.
+    Database.from_url(f"sqlite:///{tmp_path / 'x.db'}")
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE TABLE t (a, b, c)")
+    connection.execute("INSERT INTO t VALUES (?, ?, ?)", (None, True, False))
+    assert connection.execute("SELECT typeof(a), typeof(b), b, c FROM t").fetchone() == (
+        "null",
+        "integer",
+        1,
+        0,
+    )
+    assert connection.execute("SELECT count(*) FROM t WHERE a IS NULL AND b = 1").fetchone() == (1,)
