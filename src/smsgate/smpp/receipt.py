@@ -115,7 +115,7 @@ def _fields(text: str) -> dict[str, str]:
     bounds: list[tuple[str, int, int]] = []
     seen: set[str] = set()
     for match in _KEY.finditer(text):
-        key = re.sub(r"[ _]", "", match.group(1).lower())
+        key = match.group(1).lower().replace(" ", "").replace("_", "")
         if key not in seen:
             seen.add(key)
             bounds.append((key, match.start(), match.end()))
