@@ -29,6 +29,7 @@ def test_defaults_without_environment_or_file() -> None:
     assert settings.messages.default_validity_period == 36_000
     assert settings.delivery.enabled is True
     assert settings.webhook.allow_private is False
+    assert settings.webhook.retention_days == 30
 
 
 def test_toml_file_overrides_defaults(tmp_path: Path) -> None:
@@ -97,6 +98,12 @@ def test_out_of_range_value_says_what_is_valid() -> None:
         r"'70000': Input should be less than or equal to 65535\.$",
     ):
         load_settings({"SMSGATE_HTTP_PORT": "70000"})
+
+
+def test_webhook_retention_is_days_and_zero_keeps_for_ever() -> None:
+    assert load_settings({"SMSGATE_WEBHOOK_RETENTION_DAYS": "0"}).webhook.retention_days == 0
+    with pytest.raises(ConfigError, match=r"'webhook\.retention_days' .* has value '-1'"):
+        load_settings({"SMSGATE_WEBHOOK_RETENTION_DAYS": "-1"})
 
 
 def test_every_bad_setting_is_named_in_one_error() -> None:

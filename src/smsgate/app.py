@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from smsgate.store.database import Database
 from smsgate.store.numbers import number_rates
 from smsgate.store.writer import GroupCommitWriter
 from smsgate.store.writer_process import ProcessCommitter
+from smsgate.webhooks.retention import WebhookRetention
 from smsgate.webhooks.sender import WebhookSender
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class Gateway:
     prices: PriceTable
     limiter: RequestLimiter | None
     sender_caps: SenderCaps
+    webhook_retention: WebhookRetention | None
 
 
 def build_gateway(settings: Settings) -> Gateway:
@@ -155,6 +158,11 @@ def build_gateway(settings: Settings) -> Gateway:
         prices,
         build_limiter(settings.limits, redis_url=settings.redis.url.get_secret_value()),
         sender_caps,
+        (
+            WebhookRetention(writer, timedelta(days=settings.webhook.retention_days))
+            if settings.webhook.retention_days
+            else None
+        ),
     )
 
 
@@ -267,6 +275,8 @@ async def run_gateway(gateway: Gateway) -> AsyncIterator[None]:
                     dispatching = tasks.create_task(gateway.dispatcher.run(), name="dispatcher")
                 if gateway.settings.webhook.enabled:
                     tasks.create_task(gateway.webhooks.run(), name="webhooks")
+                    if gateway.webhook_retention is not None:
+                        tasks.create_task(gateway.webhook_retention.run(), name="webhook retention")
                 tasks.create_task(gateway.inbound.run(), name="inbound")
                 try:
                     yield
@@ -275,6 +285,8 @@ async def run_gateway(gateway: Gateway) -> AsyncIterator[None]:
                     if delivering:
                         caps.cancel()
                     gateway.webhooks.stop()
+                    if gateway.webhook_retention is not None:
+                        gateway.webhook_retention.stop()
                     gateway.inbound.stop()
                     if delivering:
                         await dispatching  # in-flight submits end before their connectors

@@ -214,6 +214,9 @@ class WebhookSettings(_Section):
     max_in_flight: int = Field(1024, ge=1, le=10_000)
     poll_interval: float = Field(1.0, gt=0, le=60)
     lease_seconds: float = Field(60.0, gt=0)
+    # Finished deliveries (and their attempts) are deleted this many days after their
+    # event; 0 keeps them for ever.
+    retention_days: int = Field(30, ge=0)
 
     @model_validator(mode="after")
     def _lease_outlives_an_attempt(self) -> WebhookSettings:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
-from smsgate.domain.ids import new_message_id, new_webhook_delivery_id
+from hypothesis import given
+from hypothesis import strategies as st
+
+from smsgate.domain.ids import made_before, new_message_id, new_webhook_delivery_id
 
 
 def test_an_id_is_its_prefix_and_32_hex_digits() -> None:
@@ -41,3 +45,24 @@ def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
     with os.fdopen(reader) as pipe:
         theirs = pipe.read()
     assert theirs != ours
+
+
+@given(
+    made=st.integers(min_value=0, max_value=2**47),
+    bound=st.integers(min_value=0, max_value=2**47),
+    rest=st.integers(min_value=0, max_value=2**80 - 1),
+)
+def test_made_before_is_a_bound_exactly_for_the_ids_of_earlier_milliseconds(
+    made: int, bound: int, rest: int
+) -> None:
+    an_id = f"WH{made:012x}{rest:020x}"
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=bound)
+    assert (an_id < made_before("WH", moment)) == (made < bound)
+
+
+def test_made_before_bounds_the_ids_made_now() -> None:
+    before = made_before("WH", datetime.now(UTC))
+    made = new_webhook_delivery_id()
+    after = made_before("WH", datetime.now(UTC) + timedelta(milliseconds=1))
+    assert before <= made
+    assert made < after

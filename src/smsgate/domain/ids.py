@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import time
+from datetime import UTC, datetime, timedelta
 from typing import NewType
 
 AccountId = NewType("AccountId", str)
@@ -32,6 +33,15 @@ if hasattr(os, "register_at_fork"):
 
 def _new(prefix: str) -> str:
     return f"{prefix}{time.time_ns() // 1_000_000:012x}{_draw(80):020x}"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def made_before(prefix: str, moment: datetime) -> str:
+    """A bound below which every `prefix` id made before `moment` sorts (ids made from
+    `moment` on sort above it)."""
+    return f"{prefix}{(moment - _EPOCH) // timedelta(milliseconds=1):012x}"
 
 
 def new_account_id() -> AccountId:
