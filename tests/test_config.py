@@ -104,6 +104,8 @@ def test_webhook_retention_is_days_and_zero_keeps_for_ever() -> None:
     assert load_settings({"SMSGATE_WEBHOOK_RETENTION_DAYS": "0"}).webhook.retention_days == 0
     with pytest.raises(ConfigError, match=r"'webhook\.retention_days' .* has value '-1'"):
         load_settings({"SMSGATE_WEBHOOK_RETENTION_DAYS": "-1"})
+    with pytest.raises(ConfigError, match=r"has value '1000000000'.*less than or equal to 36500"):
+        load_settings({"SMSGATE_WEBHOOK_RETENTION_DAYS": "1000000000"})
 
 
 def test_every_bad_setting_is_named_in_one_error() -> None:

@@ -215,8 +215,9 @@ class WebhookSettings(_Section):
     poll_interval: float = Field(1.0, gt=0, le=60)
     lease_seconds: float = Field(60.0, gt=0)
     # Finished deliveries (and their attempts) are deleted this many days after their
-    # event; 0 keeps them for ever.
-    retention_days: int = Field(30, ge=0)
+    # event; 0 keeps them for ever. At most a century: further back than that, the cut-off
+    # date would not be a date Python can hold.
+    retention_days: int = Field(30, ge=0, le=36_500)
 
     @model_validator(mode="after")
     def _lease_outlives_an_attempt(self) -> WebhookSettings:
