@@ -15,8 +15,7 @@ from sqlalchemy import Connection, delete, select
 
 from smsgate.domain.ids import made_before
 from smsgate.store.schema import webhook_attempts, webhook_deliveries
-
-FINISHED = ("delivered", "failed", "disabled")
+from smsgate.store.webhooks import UNFINISHED
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +36,7 @@ class PruneWebhookDeliveries:
                 .where(
                     d.c.id < made_before("WH", self.before),
                     d.c.created_at < self.before,
-                    d.c.state.in_(FINISHED),
+                    d.c.state.not_in(UNFINISHED),
                 )
                 .order_by(d.c.id)
                 .limit(self.limit)

@@ -33,7 +33,8 @@ from smsgate.store.schema import (
 )
 from smsgate.webhooks.events import MESSAGE_RECEIVED, MESSAGE_STATUS, event_body
 
-_UNFINISHED = ("pending", "delivering")
+# A delivery in one of these may still be sent; any other state is final.
+UNFINISHED = ("pending", "delivering")
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +227,7 @@ def _claim_query(*where: Any, order_by: Sequence[Any]) -> Any:
         earlier.c.message_id == d.c.message_id,
         earlier.c.url == d.c.url,
         earlier.c.seq < d.c.seq,
-        or_(*(earlier.c.state == state for state in _UNFINISHED)),
+        or_(*(earlier.c.state == state for state in UNFINISHED)),
     )
     # Whether the endpoint is disabled comes with the claim, so the sender needs no read
     # of its own per webhook.
