@@ -95,6 +95,27 @@ def test_the_writer_keeps_a_larger_page_cache_on_sqlite(tmp_path: Path) -> None:
     assert sqlite_database.run_sync(page_cache_size) != -WRITER_CACHE_KIB
 
 
+def sync_mode(connection: Connection) -> int:
+    return int(connection.exec_driver_sql("PRAGMA synchronous").scalar_one())
+
+
+def test_a_commit_on_sqlite_is_synced_to_disk(tmp_path: Path) -> None:
+    # synchronous=FULL (2): in WAL mode, NORMAL (1) would sync only at checkpoints, and a
+    # power cut could take back a message the API had answered 201 for.
+    sqlite_database = Database.from_url(f"sqlite:///{tmp_path / 'sync.db'}")
+
+    async def scenario() -> int:
+        writer = GroupCommitWriter(sqlite_database.engine)
+        writer.start()
+        try:
+            return await writer.submit(Call(sync_mode))
+        finally:
+            await writer.aclose()
+
+    assert asyncio.run(scenario()) == 2
+    assert sqlite_database.run_sync(sync_mode) == 2
+
+
 class Named:
     """A batchable job: creates an account, and notes each batch it ran in."""
 
