@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import base64
 import os
+import platform
 import re
 import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import timeit
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,12 +128,31 @@ def run(label: str, binary: str, **gateway_env: str) -> None:
     print(f"gateway peak RSS: {rss:.0f} MiB, and its writer process {writer_rss:.0f} MiB")
 
 
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def reference_loop_ms() -> float:
+    """A fixed piece of pure-Python work (best of 5), so figures taken on different
+    machines, or on one virtual machine at different hours, can be put side by side."""
+    return (
+        min(timeit.repeat("sorted(str(i * i) for i in range(200_000))", number=1, repeat=5)) * 1e3
+    )
+
+
 def main() -> None:
     binary = ensure_wrk()
     print(
-        f"smsgate bench: wrk -t2 -c{CONNECTIONS} -d{DURATION}s, {os.cpu_count()} CPUs, "
-        f"Python {sys.version.split()[0]}"
+        f"smsgate bench: wrk -t2 -c{CONNECTIONS} -d{DURATION}s, {os.cpu_count()} CPUs "
+        f"({cpu_model()}), Python {sys.version.split()[0]}"
     )
+    print(f"machine speed: the reference loop takes {reference_loop_ms():.0f} ms (less is faster)")
     run("all-in-one, as `make run` starts it (API + dispatcher + simulator)", binary)
     run("API-only node (SMSGATE_DELIVERY_ENABLED=0)", binary, delivery_enabled="0")
     print("\n## one SMPP bind to the simulator (bench/smpp_throughput.py)")
