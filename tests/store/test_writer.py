@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -79,40 +80,36 @@ def page_cache_size(connection: Connection) -> int:
     return int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
 
 
-def test_the_writer_keeps_a_larger_page_cache_on_sqlite(tmp_path: Path) -> None:
-    sqlite_database = Database.from_url(f"sqlite:///{tmp_path / 'cache.db'}")
+def sync_mode(connection: Connection) -> int:
+    return int(connection.exec_driver_sql("PRAGMA synchronous").scalar_one())
+
+
+def in_the_writer(database: Database, read: Callable[[Connection], int]) -> int:
+    """`read` run on the writer's own connection."""
 
     async def scenario() -> int:
-        writer = GroupCommitWriter(sqlite_database.engine)
+        writer = GroupCommitWriter(database.engine)
         writer.start()
         try:
-            return await writer.submit(Call(page_cache_size))
+            return await writer.submit(Call(read))
         finally:
             await writer.aclose()
 
-    assert asyncio.run(scenario()) == -WRITER_CACHE_KIB
+    return asyncio.run(scenario())
+
+
+def test_the_writer_keeps_a_larger_page_cache_on_sqlite(tmp_path: Path) -> None:
+    sqlite_database = Database.from_url(f"sqlite:///{tmp_path / 'cache.db'}")
+    assert in_the_writer(sqlite_database, page_cache_size) == -WRITER_CACHE_KIB
     # Readers keep the default, also once the writer's connection is closed.
     assert sqlite_database.run_sync(page_cache_size) != -WRITER_CACHE_KIB
-
-
-def sync_mode(connection: Connection) -> int:
-    return int(connection.exec_driver_sql("PRAGMA synchronous").scalar_one())
 
 
 def test_a_commit_on_sqlite_is_synced_to_disk(tmp_path: Path) -> None:
     # synchronous=FULL (2): in WAL mode, NORMAL (1) would sync only at checkpoints, and a
     # power cut could take back a message the API had answered 201 for.
     sqlite_database = Database.from_url(f"sqlite:///{tmp_path / 'sync.db'}")
-
-    async def scenario() -> int:
-        writer = GroupCommitWriter(sqlite_database.engine)
-        writer.start()
-        try:
-            return await writer.submit(Call(sync_mode))
-        finally:
-            await writer.aclose()
-
-    assert asyncio.run(scenario()) == 2
+    assert in_the_writer(sqlite_database, sync_mode) == 2
     assert sqlite_database.run_sync(sync_mode) == 2
 
 
