@@ -140,6 +140,8 @@ class _ApiConnection(asyncio.Protocol):
     def request(self, data: bytes) -> asyncio.Future[tuple[bytes, bytes]]:
         assert self.transport is not None
         assert self.answer is None, "one request at a time"
+        if self.transport.is_closing():
+            raise ConnectionError("the gateway closed the connection")
         self.answer = asyncio.get_running_loop().create_future()
         self.transport.write(data)
         return self.answer
@@ -253,6 +255,9 @@ async def burst(client: Sender, receiver: Receiver, cpu: CpuMeter, number: int) 
         while not queue.empty():
             await client.send(f"burst {queue.get_nowait()}", sent)
 
+    # The gateway closes connections idle past its keep-alive timeout (the wait for the
+    # last webhooks of the burst before can be longer).
+    await client.reopen(CONCURRENCY)
     cpu.start()
     started = time.monotonic()
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
@@ -313,7 +318,6 @@ async def main() -> None:
                 patched.raise_for_status()
             host, port = url.removeprefix("http://").rsplit(":", 1)
             client = Sender(host, int(port), auth)
-            await client.open(CONCURRENCY)
             print("smsgate end to end: API call -> delivered webhook received")
             print("(webhooks: sending, sent and delivered for each message)")
             rates = [await burst(client, receiver, CpuMeter(gateway), n + 1) for n in range(BURSTS)]
