@@ -69,6 +69,24 @@ def test_a_failing_job_fails_alone(database: Database) -> None:
     assert names == {"taken", "before", "after"}
 
 
+def write_then_refuse(connection: Connection) -> None:
+    account_store.create_account(connection, "half-written")
+    raise ConflictError("refused after a write")
+
+
+@pytest.mark.parametrize("neighbours", [0, 1], ids=["alone", "beside another"])
+def test_a_job_that_refuses_after_writing_leaves_nothing_written(
+    database: Database, neighbours: int
+) -> None:
+    """An error the job raises itself rolls back what it wrote, whether it ran in a
+    savepoint beside other jobs or alone in the batch's transaction."""
+    with database.engine.connect() as connection:
+        jobs = [Call(write_then_refuse), *[Call(count_accounts)] * neighbours]
+        outcome = commit_batch(connection, jobs)[0]
+    assert isinstance(outcome, ConflictError)
+    assert database.run_sync(count_accounts) == 0
+
+
 def test_submit_before_start_is_a_programming_error(database_url: str) -> None:
     database = Database.from_url(database_url)
     writer = GroupCommitWriter(database.engine)

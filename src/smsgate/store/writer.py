@@ -212,20 +212,17 @@ def _run(connection: Connection, jobs: list[Job[Any]]) -> list[Any]:
                 outcomes[index] = outcome
             continue
         for index in indexes:
+            if len(jobs) == 1:
+                # Its error rolls back the transaction (commit_batch): nothing it wrote
+                # before raising may commit.
+                outcomes[index] = jobs[index].run(connection)
+                continue
             try:
-                with connection.begin_nested() if len(jobs) > 1 else _nullcontext():
+                with connection.begin_nested():
                     outcomes[index] = jobs[index].run(connection)
             except SmsgateError as exc:
                 outcomes[index] = exc
     return outcomes
-
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _as_store_error(exc: Exception) -> BaseException:
