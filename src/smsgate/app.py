@@ -29,7 +29,7 @@ from smsgate.domain.routing import SenderType
 from smsgate.simulator.smsc import Simulator
 from smsgate.store.database import Database
 from smsgate.store.numbers import number_rates
-from smsgate.store.writer import GroupCommitWriter
+from smsgate.store.writer import ConnectionCommitter, GroupCommitWriter
 from smsgate.store.writer_process import ProcessCommitter
 from smsgate.webhooks.retention import WebhookRetention
 from smsgate.webhooks.sender import WebhookSender
@@ -69,13 +69,17 @@ class Gateway:
 
 def build_gateway(settings: Settings) -> Gateway:
     database = Database.from_url(settings.database.url)
+    # Status changes hand their webhooks straight to this node's sender, if it runs one.
+    handoff = (
+        timedelta(seconds=settings.webhook.lease_seconds) if settings.webhook.enabled else None
+    )
     writer = GroupCommitWriter(
         database.engine,
         max_batch=settings.database.max_batch,
         committer=(
-            ProcessCommitter(settings.database.url)
+            ProcessCommitter(settings.database.url, webhook_handoff_lease=handoff)
             if settings.database.writes_in_a_process
-            else None
+            else ConnectionCommitter(database.engine, webhook_handoff_lease=handoff)
         ),
     )
     receipts = ReceiptSink(
@@ -144,6 +148,7 @@ def build_gateway(settings: Settings) -> Gateway:
     )
     webhooks = WebhookSender(writer, database, settings.webhook)
     writer.on_commit(webhooks.wake)
+    writer.on_handoff(webhooks.take)
     return Gateway(
         settings,
         database,

@@ -4,6 +4,8 @@ A status change and its webhook row commit in one transaction, so a crash betwee
 cannot lose the webhook. The sender claims due rows under a lease, as the dispatcher does
 for messages, and holds back a message's later event for an endpoint while an earlier one
 for the same endpoint is still on its way: a receiver never sees `delivered` before `sent`.
+Where the writer hands webhooks to this node's sender (`store.handoff`), a new row with
+nothing earlier to wait for goes in already leased and needs no claim.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import msgspec
 from sqlalchemy import Connection, and_, bindparam, exists, null, or_, select, update
@@ -20,6 +22,7 @@ from sqlalchemy.orm import aliased
 
 from smsgate.domain.ids import new_webhook_delivery_id
 from smsgate.domain.times import iso_timestamp
+from smsgate.store.handoff import hand_off, webhook_handoff_lease
 from smsgate.store.messages import MessageRecord, record_from_row
 from smsgate.store.pickling import pickled_by_fields
 from smsgate.store.prepared import Prepared, any_of
@@ -58,6 +61,8 @@ def enqueue_status_webhooks(connection: Connection, changes: Sequence[StatusChan
             connection, {"ids": list({change.message_id for change in changes})}
         )
     }
+    until = _handoff_until(connection, max(change.at for change in changes))
+    queued: set[str] = set()
     rows = []
     for change in changes:
         message = found.get(change.message_id)
@@ -72,22 +77,57 @@ def enqueue_status_webhooks(connection: Connection, changes: Sequence[StatusChan
             "error_code": change.error_code,
             "detail": change.detail,
         }
-        rows.append(
-            _delivery_row(
-                message.account_id,
-                message.id,
-                MESSAGE_STATUS,
-                event,
-                url,
-                change.at,
-                event_body(MESSAGE_STATUS, event, message),
-            )
+        row = _delivery_row(
+            message.account_id,
+            message.id,
+            MESSAGE_STATUS,
+            event,
+            url,
+            change.at,
+            event_body(MESSAGE_STATUS, event, message),
         )
+        # Handed over only with nothing earlier of its message unfinished (this one's
+        # earlier changes included) and no endpoint of its account disabled, which
+        # the claimed way records. Either test may hold back a little more than it must.
+        if until is not None and not (
+            message.unfinished or message.any_disabled or message.id in queued
+        ):
+            _hand_over(connection, row, until)
+        queued.add(message.id)
+        rows.append(row)
     _INSERT_DELIVERY.executemany(connection, rows)
     return len(rows)
 
 
-# Where each message's status webhooks go, and what their bodies tell of it.
+def _handoff_until(connection: Connection, at: datetime) -> datetime | None:
+    """Where status changes hand webhooks to this node: the lease of the ones they hand."""
+    lease = webhook_handoff_lease(connection)
+    # One lease for the lot, and so one timestamp to write (each costs several µs).
+    return None if lease is None else at + lease
+
+
+def _hand_over(connection: Connection, row: dict[str, Any], until: datetime) -> None:
+    """Lease a new delivery row to this node and hand it to its sender (`store.handoff`)."""
+    row.update(state="delivering", attempts=1, lease_until=until)
+    hand_off(
+        connection,
+        DueWebhook(
+            row["id"],
+            row["account_id"],
+            row["message_id"],
+            row["event_type"],
+            row["payload"],
+            row["url"],
+            1,
+            row["created_at"],
+            False,
+        ),
+    )
+
+
+# Where each message's status webhooks go, what their bodies tell of it, and whether one
+# may be handed over.
+_earlier = aliased(webhook_deliveries)
 _STATUS_TARGETS = Prepared(
     select(
         messages.c.id,
@@ -106,6 +146,15 @@ _STATUS_TARGETS = Prepared(
         messages.c.status_callback,
         numbers.c.status_callback.label("number_callback"),
         accounts.c.status_callback.label("account_callback"),
+        exists()
+        .where(
+            _earlier.c.message_id == messages.c.id,
+            or_(*(_earlier.c.state == state for state in UNFINISHED)),
+        )
+        .label("unfinished"),
+        exists()
+        .where(disabled_webhook_urls.c.account_id == messages.c.account_id)
+        .label("any_disabled"),
     )
     .join(accounts, accounts.c.id == messages.c.account_id)
     .outerjoin(
@@ -141,6 +190,7 @@ def _delivery_row(
         "created_at": at,
         "updated_at": at,
         "payload": payload,
+        "lease_until": None,
     }
 
 
@@ -157,10 +207,12 @@ def enqueue_received_webhook(connection: Connection, message: MessageRecord, url
         "detail": message.error_message,
     }
     body = event_body(MESSAGE_RECEIVED, event, message)
-    connection.execute(
-        webhook_deliveries.insert(),
-        _delivery_row(message.account_id, message.id, MESSAGE_RECEIVED, event, url, at, body),
-    )
+    row = _delivery_row(message.account_id, message.id, MESSAGE_RECEIVED, event, url, at, body)
+    until = _handoff_until(connection, at)
+    # A new message has no earlier event to wait for.
+    if until is not None and not is_disabled(connection, message.account_id, url):
+        _hand_over(connection, row, until)
+    _INSERT_DELIVERY.executemany(connection, [row])
 
 
 @pickled_by_fields
@@ -278,6 +330,34 @@ _TAKE_LEASE = Prepared(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ReleaseWebhooks:
+    """Give handed deliveries back to the outbox unsent, for any node to claim: their
+    node's sender stopped before it could send them."""
+
+    ids: tuple[str, ...]
+    now: datetime
+
+    def run(self, connection: Connection) -> int:
+        return _RELEASE.execute(connection, {"ids": list(self.ids), "now": self.now})
+
+
+_RELEASE = Prepared(
+    update(webhook_deliveries)
+    .where(
+        any_of(webhook_deliveries.c.id, "ids"),
+        webhook_deliveries.c.state == "delivering",
+        webhook_deliveries.c.attempts == 1,  # not claimed since by another node
+    )
+    .values(
+        state="pending",
+        attempts=webhook_deliveries.c.attempts - 1,  # handed over, never attempted
+        lease_until=None,
+        updated_at=bindparam("now"),
+    )
+)
+
+
 def _render_unrendered(connection: Connection, delivery_ids: Sequence[str]) -> dict[str, str]:
     """Bodies for deliveries queued before their body was kept with them (revision 0008):
     rendered from the message as it is now."""
@@ -303,6 +383,10 @@ Outcome = Literal["delivered", "retry", "failed", "disabled"]
 class RecordWebhookAttempt:
     """Log one attempt and move its delivery on. `disabled` (410 Gone) also stops every
     other pending delivery to that endpoint."""
+
+    # Before the status changes of its batch: a delivery that finished no longer holds back
+    # the next event of its message, which can then be handed off instead of claimed.
+    runs_first: ClassVar[bool] = True
 
     delivery_id: str
     account_id: str

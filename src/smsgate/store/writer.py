@@ -10,7 +10,8 @@ that know how to run as a batch (`run_batch`) share statements (`executemany`), 
 they stand in the batch.
 
 If the batch's transaction fails, each job is run again in a transaction of its own, so
-only the job at fault gets the error and no one else's write is lost or half-done.
+only the job at fault gets the error and no one else's write is lost or half-done. What a
+committed batch hands to this node (`store.handoff`) goes to the `on_handoff` listeners.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -27,6 +29,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smsgate.errors import SmsgateError, StoreError
 from smsgate.store.database import connect_writer
+from smsgate.store.handoff import (
+    drop_handed_since,
+    enable_webhook_handoff,
+    handed_count,
+    take_handed,
+)
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -75,6 +83,7 @@ class GroupCommitWriter:
         self._committer = committer or ConnectionCommitter(engine)
         self._max_batch = max_batch
         self._listeners: list[Callable[[], None]] = [on_commit] if on_commit else []
+        self._takers: list[Callable[[list[Any]], None]] = []
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -84,6 +93,11 @@ class GroupCommitWriter:
     def on_commit(self, listener: Callable[[], None]) -> None:
         """Call `listener` on the event loop after every committed batch."""
         self._listeners.append(listener)
+
+    def on_handoff(self, taker: Callable[[list[Any]], None]) -> None:
+        """Give `taker`, on the event loop, what each committed batch hands to this node
+        (after the batch's own futures are resolved)."""
+        self._takers.append(taker)
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -123,14 +137,17 @@ class GroupCommitWriter:
                         stop = True
                         break
                     batch.append(item)
+                handed: list[Any] = []
                 try:
-                    outcomes = self._committer.commit([pending.job for pending in batch])
+                    outcomes, handed = self._committer.commit([pending.job for pending in batch])
                 except Exception as exc:  # a committer's own failure: the batch fails, we go on
                     outcomes = [_as_store_error(exc)] * len(batch)
                 self.batches += 1
                 self.jobs += len(batch)
                 assert self._loop is not None
-                self._loop.call_soon_threadsafe(_resolve, batch, outcomes, self._listeners)
+                self._loop.call_soon_threadsafe(
+                    _resolve, batch, outcomes, self._listeners, handed, self._takers
+                )
                 if stop:
                     return
 
@@ -143,20 +160,26 @@ class Committer(Protocol):
 
     def __exit__(self, *exc: object) -> None: ...
 
-    def commit(self, jobs: list[Job[Any]]) -> list[Any]:
-        """One outcome per job, in order: its result, or the exception it raised."""
+    def commit(self, jobs: list[Job[Any]]) -> tuple[list[Any], list[Any]]:
+        """One outcome per job, in order (its result, or the exception it raised), and
+        what the committed work handed to this node."""
         ...
 
 
 class ConnectionCommitter:
-    """Runs each batch on one connection of `engine`, opened on entry."""
+    """Runs each batch on one connection of `engine`, opened on entry. With a
+    `webhook_handoff_lease`, status changes hand their webhooks to this node's sender
+    (`store.handoff`): give it only where the sender runs."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, webhook_handoff_lease: timedelta | None = None) -> None:
         self._engine = engine
+        self._lease = webhook_handoff_lease
         self._connection: Connection | None = None
 
     def __enter__(self) -> ConnectionCommitter:
         self._connection = connect_writer(self._engine)
+        if self._lease is not None:
+            enable_webhook_handoff(self._connection, self._lease)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -164,17 +187,21 @@ class ConnectionCommitter:
             self._connection.close()
             self._connection = None
 
-    def commit(self, jobs: list[Job[Any]]) -> list[Any]:
+    def commit(self, jobs: list[Job[Any]]) -> tuple[list[Any], list[Any]]:
         assert self._connection is not None, "use the committer in a with block"
-        return commit_batch(self._connection, jobs)
+        outcomes = commit_batch(self._connection, jobs)
+        return outcomes, take_handed(self._connection)
 
 
 def commit_batch(connection: Connection, jobs: list[Job[Any]]) -> list[Any]:
-    """Run `jobs` in one transaction and commit; on failure, each again in its own."""
+    """Run `jobs` in one transaction and commit; on failure, each again in its own.
+    What the committed jobs handed off waits on the connection for `take_handed`."""
+    mark = handed_count(connection)
     try:
         with connection.begin():
             return _run(connection, jobs)
     except Exception as exc:
+        drop_handed_since(connection, mark)
         if connection.in_transaction():
             connection.rollback()
         if len(jobs) == 1:
@@ -184,10 +211,12 @@ def commit_batch(connection: Connection, jobs: list[Job[Any]]) -> list[Any]:
 
 
 def _commit_alone(connection: Connection, job: Job[Any]) -> Any:
+    mark = handed_count(connection)
     try:
         with connection.begin():
             return _run(connection, [job])[0]
     except Exception as exc:
+        drop_handed_since(connection, mark)
         return _as_store_error(exc)
 
 
@@ -197,13 +226,15 @@ def _run(connection: Connection, jobs: list[Job[Any]]) -> list[Any]:
     Jobs of one batchable type run together, wherever they stand in the batch: one
     `run_batch` per type instead of one per run of neighbours. The jobs of a batch were
     submitted concurrently, each by a caller that awaits its own, so no caller can rely on
-    an order among them; types run in the order they first appear.
+    an order among them; types run in the order they first appear, except that a type
+    whose `runs_first` is true runs before the others.
     """
     by_type: dict[type, list[int]] = {}
     for index, job in enumerate(jobs):
         by_type.setdefault(type(job), []).append(index)
     outcomes: list[Any] = [None] * len(jobs)
-    for job_type, indexes in by_type.items():
+    in_order = sorted(by_type.items(), key=lambda item: not getattr(item[0], "runs_first", False))
+    for job_type, indexes in in_order:
         run_batch = getattr(job_type, "run_batch", None)
         if run_batch is not None:
             for index, outcome in zip(
@@ -217,10 +248,12 @@ def _run(connection: Connection, jobs: list[Job[Any]]) -> list[Any]:
                 # before raising may commit.
                 outcomes[index] = jobs[index].run(connection)
                 continue
+            mark = handed_count(connection)
             try:
                 with connection.begin_nested():
                     outcomes[index] = jobs[index].run(connection)
             except SmsgateError as exc:
+                drop_handed_since(connection, mark)
                 outcomes[index] = exc
     return outcomes
 
@@ -237,7 +270,11 @@ def _as_store_error(exc: Exception) -> BaseException:
 
 
 def _resolve(
-    batch: list[_Pending[Any]], outcomes: list[Any], listeners: list[Callable[[], None]]
+    batch: list[_Pending[Any]],
+    outcomes: list[Any],
+    listeners: list[Callable[[], None]],
+    handed: list[Any],
+    takers: list[Callable[[list[Any]], None]],
 ) -> None:
     for pending, outcome in zip(batch, outcomes, strict=True):
         if pending.future.done():
@@ -246,6 +283,9 @@ def _resolve(
             pending.future.set_exception(outcome)
         else:
             pending.future.set_result(outcome)
+    if handed:
+        for taker in takers:
+            taker(handed)
     for listener in listeners:
         listener()
 

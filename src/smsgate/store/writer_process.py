@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
@@ -69,8 +70,10 @@ class ProcessCommitter:
     """Runs each batch in a child process on its own connection to the database at `url`
     (a SQLite file, or PostgreSQL)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, webhook_handoff_lease: timedelta | None = None) -> None:
+        """`webhook_handoff_lease`: as `ConnectionCommitter`'s."""
         self._url = url
+        self._lease = webhook_handoff_lease
         self._process: subprocess.Popen[bytes] | None = None
         self._pipe: Pipe | None = None
 
@@ -85,19 +88,20 @@ class ProcessCommitter:
     def __exit__(self, *exc: object) -> None:
         self._stop()
 
-    def commit(self, jobs: list[Job[Any]]) -> list[Any]:
+    def commit(self, jobs: list[Job[Any]]) -> tuple[list[Any], list[Any]]:
         # A start that fails raises a StoreError: the writer fails the batch with it.
         if self._pipe is None:
             self._start()
         assert self._pipe is not None
         sendable, outcomes = jobs, [_SENT] * len(jobs)
+        handed: list[Any] = []
         try:
             try:
                 self._pipe.send(sendable)
             except _PICKLING_ERRORS:  # nothing was sent: pickling comes first
                 sendable, outcomes = _split_unpicklable(jobs)
                 self._pipe.send(sendable)
-            answers = self._pipe.recv()
+            answers, handed = self._pipe.recv()
         except (EOFError, OSError) as exc:
             # Its outcome is unknown: it may have committed just before the child died.
             log.error("the writer process died during a batch of %d jobs", len(sendable))
@@ -107,7 +111,7 @@ class ProcessCommitter:
             answers = [failure] * len(sendable)
         received = iter(answers)
         outcomes = [next(received) if slot is _SENT else slot for slot in outcomes]
-        return [_rebuilt(outcome) for outcome in outcomes]
+        return [_rebuilt(outcome) for outcome in outcomes], handed
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair()
@@ -121,7 +125,8 @@ class ProcessCommitter:
             theirs.close()
         pipe = Pipe(ours.detach())
         try:
-            pipe.send(self._url)  # not on the command line, where `ps` would show a password
+            # Not on the command line, where `ps` would show a password.
+            pipe.send((self._url, self._lease))
             if not pipe.poll(START_TIMEOUT):
                 raise TimeoutError(f"it did not answer within {START_TIMEOUT:.0f} s")
             started = pipe.recv()
@@ -188,21 +193,22 @@ def _serve(pipe: Pipe) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
-        engine = create_store_engine(pipe.recv())
-        committer = ConnectionCommitter(engine).__enter__()
+        url, lease = pipe.recv()
+        engine = create_store_engine(url)
+        committer = ConnectionCommitter(engine, webhook_handoff_lease=lease).__enter__()
     except Exception as exc:
         pipe.send(_Raised.of(exc))
         return
     pipe.send("ready")
     try:
         while (jobs := pipe.recv()) is not None:
-            outcomes = [
-                _Raised.of(o) if isinstance(o, BaseException) else o for o in committer.commit(jobs)
-            ]
+            results, handed = committer.commit(jobs)
+            outcomes = [_Raised.of(o) if isinstance(o, BaseException) else o for o in results]
             try:
-                pipe.send(outcomes)
+                pipe.send((outcomes, handed))
             except _PICKLING_ERRORS:
-                pipe.send([o if _picklable(o) else _unpicklable_result(o) for o in outcomes])
+                outcomes = [o if _picklable(o) else _unpicklable_result(o) for o in outcomes]
+                pipe.send((outcomes, [item for item in handed if _picklable(item)]))
     except (EOFError, OSError):
         return  # the gateway is gone; what committed stays committed
     finally:

@@ -1,5 +1,9 @@
 """The webhook sender: claims due outbox rows, POSTs them signed, records every attempt.
 
+A new webhook with nothing earlier of its message to wait for needs no claim: the writer
+hands it over leased (`store.handoff`, `take`), and it goes out at once. Handed ones that
+come after the sender has stopped go back to the outbox unsent (`ReleaseWebhooks`).
+
 Success is any 2xx. `410 Gone` disables the endpoint. Anything else (another status, a
 timeout, a refused connection) is retried with exponential backoff and jitter, or after
 `Retry-After` when the receiver asks for longer, until `webhook.max_age` after the event;
@@ -30,7 +34,12 @@ from smsgate.delivery.backoff import RetryPolicy
 from smsgate.errors import StoreError
 from smsgate.store.database import Database
 from smsgate.store.signing_secrets import signing_secrets
-from smsgate.store.webhooks import ClaimWebhooks, DueWebhook, RecordWebhookAttempt
+from smsgate.store.webhooks import (
+    ClaimWebhooks,
+    DueWebhook,
+    RecordWebhookAttempt,
+    ReleaseWebhooks,
+)
 from smsgate.store.writer import Call, GroupCommitWriter
 from smsgate.webhooks.http import HttpClient, HttpError
 from smsgate.webhooks.signing import signed_headers
@@ -85,7 +94,25 @@ class WebhookSender:
         self.wake = self._loop.wake
         self.stop = self._loop.stop
         self._secrets: TTLCache[str, list[str]] = TTLCache()
+        self._releasing: set[asyncio.Task[Any]] = set()
         self.delivered = 0
+
+    def take(self, handed: list[Any]) -> None:
+        """The writer's `on_handoff` listener: deliver the webhooks a batch handed over."""
+        refused = self._loop.offer(item for item in handed if isinstance(item, DueWebhook))
+        if refused:
+            release = ReleaseWebhooks(tuple(due.id for due in refused), datetime.now(UTC))
+            task = asyncio.get_running_loop().create_task(self._release(release))
+            self._releasing.add(task)
+            task.add_done_callback(self._releasing.discard)
+
+    async def _release(self, release: ReleaseWebhooks) -> None:
+        try:
+            await self._writer.submit(release)
+        except StoreError:
+            log.exception(
+                "could not give back %d webhooks; they are sent after their lease", len(release.ids)
+            )
 
     async def run(self) -> None:
         settings = self._settings
