@@ -3,6 +3,7 @@ its message is on its way to the same endpoint; the row is the outbox's all the 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select
 
+from smsgate.config import WebhookSettings
 from smsgate.errors import NotFoundError
 from smsgate.store import accounts as account_store
 from smsgate.store.database import Database, connect_writer
@@ -26,7 +28,8 @@ from smsgate.store.webhooks import (
     disable_url,
     enqueue_received_webhook,
 )
-from smsgate.store.writer import Call, commit_batch
+from smsgate.store.writer import Call, GroupCommitWriter, commit_batch
+from smsgate.webhooks.sender import WebhookSender
 from tests.conftest import new_record
 
 HOOK = "https://hooks.example.com/status"
@@ -90,7 +93,7 @@ def test_a_first_webhook_is_handed_over_leased_and_nothing_is_left_to_claim(
     assert '"status":"sending"' in due.body
     [row] = rows(database, message_id)
     assert (row.id, row.state, row.attempts) == (due.id, "delivering", 1)
-    assert row.lease_until == due.created_at + LEASE
+    assert due.created_at + LEASE <= row.lease_until <= datetime.now(UTC) + LEASE
     assert claim(database, datetime.now(UTC) + timedelta(seconds=1)) == []
     assert take_handed(writer) == []  # taken once
 
@@ -194,3 +197,30 @@ def test_a_received_message_webhook_is_handed_over_unless_its_endpoint_is_disabl
     commit_batch(writer, [Call(enqueue_received_webhook, inbound, HOOK)])
     assert take_handed(writer) == []
     assert [row.state for row in rows(database, inbound.id)] == ["delivering", "pending"]
+
+
+def test_a_sender_that_has_stopped_gives_handed_webhooks_back(
+    database: Database, writer: Connection
+) -> None:
+    _, message_id = claimed_message(database, writer)
+    [handed] = take_handed(writer)
+
+    async def scenario() -> None:
+        group = GroupCommitWriter(database.engine)
+        group.start()
+        sender = WebhookSender(group, database, WebhookSettings())
+        try:
+            running = asyncio.create_task(sender.run())
+            await asyncio.sleep(0)
+            sender.stop()
+            async with asyncio.timeout(10):
+                await running
+            sender.take([handed])  # a batch that committed as the node shut down
+            async with asyncio.timeout(10):
+                await asyncio.gather(*sender._releasing)
+        finally:
+            await group.aclose()
+
+    asyncio.run(scenario())
+    [row] = rows(database, message_id)
+    assert (row.state, row.attempts, row.lease_until) == ("pending", 0, None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
 import msgspec
@@ -61,7 +61,7 @@ def enqueue_status_webhooks(connection: Connection, changes: Sequence[StatusChan
             connection, {"ids": list({change.message_id for change in changes})}
         )
     }
-    until = _handoff_until(connection, max(change.at for change in changes))
+    until = _handoff_until(connection)
     queued: set[str] = set()
     rows = []
     for change in changes:
@@ -99,11 +99,12 @@ def enqueue_status_webhooks(connection: Connection, changes: Sequence[StatusChan
     return len(rows)
 
 
-def _handoff_until(connection: Connection, at: datetime) -> datetime | None:
-    """Where status changes hand webhooks to this node: the lease of the ones they hand."""
+def _handoff_until(connection: Connection) -> datetime | None:
+    """Where status changes hand webhooks to this node: the end of the lease of the ones
+    they hand, counted from now (an event's own time may be older)."""
     lease = webhook_handoff_lease(connection)
     # One lease for the lot, and so one timestamp to write (each costs several µs).
-    return None if lease is None else at + lease
+    return None if lease is None else datetime.now(UTC) + lease
 
 
 def _hand_over(connection: Connection, row: dict[str, Any], until: datetime) -> None:
@@ -208,7 +209,7 @@ def enqueue_received_webhook(connection: Connection, message: MessageRecord, url
     }
     body = event_body(MESSAGE_RECEIVED, event, message)
     row = _delivery_row(message.account_id, message.id, MESSAGE_RECEIVED, event, url, at, body)
-    until = _handoff_until(connection, at)
+    until = _handoff_until(connection)
     # A new message has no earlier event to wait for.
     if until is not None and not is_disabled(connection, message.account_id, url):
         _hand_over(connection, row, until)
