@@ -4,13 +4,13 @@ It claims as many items as there are free slots, starts one task per item in its
 TaskGroup (so every task has an owner), and sleeps until woken (new work committed, a
 slot freed) or the poll interval passes (retries and leases come due on their own). A
 claim that fills every slot it asked for is followed at once by another. Work that comes
-already claimed (`offer`) starts at once while slots are free, and before any claim.
+already claimed (`offer`) starts at once if a slot is free; what finds none is handed back,
+so that nothing waits in memory under a lease that may run out.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Generic, TypeVar
 
@@ -34,9 +34,7 @@ class ClaimLoop(Generic[T]):
         self._spacing = spacing
         self._wake = asyncio.Event()
         self._stopping = False
-        self._offered: deque[T] = deque()
         self._start: Callable[[T], None] | None = None
-        self._finished = False
         self.in_flight = 0
 
     def wake(self) -> None:
@@ -44,14 +42,15 @@ class ClaimLoop(Generic[T]):
         self._wake.set()
 
     def offer(self, items: Iterable[T]) -> list[T]:
-        """Work on `items`, claimed already: now while slots are free, else as they free
-        up (items offered before `run` wait for it). Returns the items refused because
-        `run` has returned: they are the caller's to give back."""
-        if self._finished:
-            return list(items)
-        self._offered.extend(items)
-        self._start_offered()
-        return []
+        """Start work on `items`, claimed already, as far as slots are free. Returns the
+        ones refused (no free slot, or the loop is not running): the caller's to give back."""
+        refused = []
+        for item in items:
+            if self._start is not None and self.in_flight < self._max_in_flight:
+                self._start(item)
+            else:
+                refused.append(item)
+        return refused
 
     def stop(self) -> None:
         """Claim nothing more; `run` returns once the items in hand are done."""
@@ -73,19 +72,14 @@ class ClaimLoop(Generic[T]):
             self._start = start
             try:
                 await self._claim_until_stopped(claim, start)
-                # What was offered is leased to us: done before returning, as claims are.
-                while self._offered:
-                    start(self._offered.popleft())
             finally:
                 self._start = None
-                self._finished = True
 
     async def _claim_until_stopped(
         self, claim: Callable[[int], Awaitable[list[T]]], start: Callable[[T], None]
     ) -> None:
         while not self._stopping:
             self._wake.clear()
-            self._start_offered()
             wanted = min(self._max_in_flight - self.in_flight, self._batch)
             items = await claim(wanted) if wanted > 0 else []
             for item in items:
@@ -100,17 +94,9 @@ class ClaimLoop(Generic[T]):
             if self._spacing:
                 await asyncio.sleep(self._spacing)
 
-    def _start_offered(self) -> None:
-        start = self._start
-        if start is None:
-            return
-        while self._offered and self.in_flight < self._max_in_flight:
-            start(self._offered.popleft())
-
     async def _handle(self, handle: Callable[[T], Awaitable[None]], item: T) -> None:
         try:
             await handle(item)
         finally:
             self.in_flight -= 1
-            self._start_offered()
             self._wake.set()

@@ -1,8 +1,9 @@
 """The webhook sender: claims due outbox rows, POSTs them signed, records every attempt.
 
 A new webhook with nothing earlier of its message to wait for needs no claim: the writer
-hands it over leased (`store.handoff`, `take`), and it goes out at once. Handed ones that
-come after the sender has stopped go back to the outbox unsent (`ReleaseWebhooks`).
+hands it over leased (`store.handoff`, `take`), and it goes out at once. Handed ones the
+sender has no slot for (`webhook.max_in_flight` are on their way, or it has stopped) go
+back to the outbox unsent (`ReleaseWebhooks`), for a claim when a slot frees.
 
 Success is any 2xx. `410 Gone` disables the endpoint. Anything else (another status, a
 timeout, a refused connection) is retried with exponential backoff and jitter, or after
