@@ -213,7 +213,7 @@ def enqueue_received_webhook(connection: Connection, message: MessageRecord, url
     # A new message has no earlier event to wait for.
     if until is not None and not is_disabled(connection, message.account_id, url):
         _hand_over(connection, row, until)
-    _INSERT_DELIVERY.executemany(connection, [row])
+    _INSERT_DELIVERY.execute(connection, row)
 
 
 @pickled_by_fields
@@ -333,8 +333,8 @@ _TAKE_LEASE = Prepared(
 
 @dataclass(frozen=True, slots=True)
 class ReleaseWebhooks:
-    """Give handed deliveries back to the outbox unsent, for any node to claim: their
-    node's sender stopped before it could send them."""
+    """Give handed deliveries back to the outbox unsent, for a claim (by any node): their
+    node's sender had no free slot for them, or had stopped."""
 
     ids: tuple[str, ...]
     now: datetime
