@@ -3,6 +3,7 @@ a real SQLite file, with accounts and keys made through the store."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -272,11 +273,13 @@ class ReceivedWebhook:
 
 class WebhookSink:
     """A real HTTP server on 127.0.0.1 that records every request and answers with the
-    next scripted status (200 once the script runs out)."""
+    next scripted status (200 once the script runs out), after the next of `delays` (a slow
+    receiver), if any."""
 
     def __init__(self) -> None:
         self.received: list[ReceivedWebhook] = []
         self.script: list[tuple[int, dict[str, str]]] = []
+        self.delays: list[float] = []
         app = Starlette(routes=[Route("/{path:path}", self._receive, methods=["POST"])])
         self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
         self._socket = socket.socket()
@@ -288,6 +291,8 @@ class WebhookSink:
 
     async def _receive(self, request: Request) -> Response:
         self.received.append(ReceivedWebhook(dict(request.headers), await request.body()))
+        if self.delays:
+            await asyncio.sleep(self.delays.pop(0))  # a receiver slow to answer
         status, headers = self.script.pop(0) if self.script else (200, {})
         return Response(f"status {status}", status, headers)
 

@@ -86,6 +86,26 @@ def test_a_failing_receiver_gets_the_event_again_and_every_attempt_is_logged(
     assert all(a["latency_ms"] >= 0 for a in failing["log"])
 
 
+def test_a_receiver_that_does_not_answer_in_time_gets_the_event_again(
+    start_gateway: Any, webhook_sink: WebhookSink
+) -> None:
+    gateway = start_gateway(webhook_allow_private="1", webhook_timeout="0.3")
+    credentials = gateway.account("acme")
+    gateway.add_number(credentials, SENDER)
+    webhook_sink.delays = [3.0]  # far past the timeout: the first attempt must give up on it
+    with gateway.client(credentials) as http:
+        message_id = send(http, status_callback=webhook_sink.url)
+        wait_for(lambda: webhook_sink.events(message_id)[-1:] == ["delivered"])
+        page = http.get("/v1/webhook-deliveries", params={"message_id": message_id}).json()
+    (retried,) = [d for d in page["deliveries"] if len(d["log"]) == 2]
+    gave_up, answered = retried["log"]
+    assert gave_up["status_code"] is None
+    assert gave_up["error"] == "No answer within 0.3 s."
+    assert 300 <= gave_up["latency_ms"] < 3000
+    assert answered["status_code"] == 200
+    assert retried["status"] == "delivered"
+
+
 def test_410_gone_disables_the_endpoint_and_redeliver_revives_it(
     private_gateway: RunningGateway, acme: Credentials, webhook_sink: WebhookSink
 ) -> None:

@@ -17,7 +17,6 @@ submitted twice in one attempt.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from smsgate.claims import ClaimLoop
 from smsgate.config import DeliverySettings
+from smsgate.deadlines import Deadlines
 from smsgate.delivery.backoff import RetryPolicy
 from smsgate.delivery.connector import Connector
 from smsgate.delivery.pacing import SenderPacers
@@ -57,6 +57,7 @@ class Dispatcher:
         # Waiting for a sender's turn comes before the submit's budget; both within the lease.
         self._horizon = min(sender_horizon, (settings.lease_seconds - settings.submit_timeout) / 2)
         self._policy = RetryPolicy(settings.retry_base, settings.retry_max)
+        self._submitted_within = Deadlines(settings.submit_timeout)
         self._rng = rng or random.Random()
         self._loop: ClaimLoop[ClaimedMessage] = ClaimLoop(
             max_in_flight=settings.max_in_flight,
@@ -98,7 +99,7 @@ class Dispatcher:
             await self._senders.wait(message.from_)
         try:
             connector = self._route(message)
-            async with asyncio.timeout(self._settings.submit_timeout):
+            with self._submitted_within.start():
                 carrier_ids = await connector.submit(message)
         except TimeoutError:
             log.warning(

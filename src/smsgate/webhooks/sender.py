@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from smsgate.cache import TTLCache
 from smsgate.claims import ClaimLoop
 from smsgate.config import WebhookSettings
+from smsgate.deadlines import Deadlines
 from smsgate.delivery.backoff import RetryPolicy
 from smsgate.errors import StoreError
 from smsgate.store.database import Database
@@ -96,6 +97,7 @@ class WebhookSender:
         self.stop = self._loop.stop
         self._secrets: TTLCache[str, list[str]] = TTLCache()
         self._releasing: set[asyncio.Task[Any]] = set()
+        self._answer_within = Deadlines(settings.timeout)
         self.delivered = 0
 
     def take(self, handed: list[Any]) -> None:
@@ -178,7 +180,7 @@ class WebhookSender:
                 return outcome("failed", error=f"Refused: {refusal}.")
         headers = signed_headers(due.id, now, due.body, secrets)
         try:
-            async with asyncio.timeout(self._settings.timeout):
+            with self._answer_within.start():
                 answer = await client.post(due.url, due.body.encode(), headers, addresses=addresses)
         except TimeoutError:
             return self._retry(
