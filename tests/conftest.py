@@ -31,6 +31,7 @@ from starlette.routing import Route
 from smsgate.app import Gateway, build_gateway, create_app
 from smsgate.config import Settings, load_settings
 from smsgate.domain.ids import AccountId, new_message_id
+from smsgate.http_server import server_config
 from smsgate.store import accounts as account_store
 from smsgate.store import numbers as number_store
 from smsgate.store.database import Database
@@ -79,7 +80,7 @@ class RunningGateway:
         self.database: Database = self.gateway.database
         self.database.migrate()
         self._server = uvicorn.Server(
-            uvicorn.Config(create_app(self.gateway), log_level="warning", lifespan="on")
+            server_config(create_app(self.gateway), log_level="warning", lifespan="on")
         )
         self.base_url = ""
 

@@ -36,6 +36,7 @@ from smsgate._cli_numbers import numbers_app, opt_outs_app
 from smsgate._cli_routing import config_app, connectors_app, routes_app
 from smsgate.app import build_gateway, create_app, load_prices
 from smsgate.domain.pricing import format_micros, parse_amount, to_micros
+from smsgate.http_server import server_config
 from smsgate.sandbox import curl_example, ensure_sandbox
 from smsgate.simulator.smsc import Simulator, serve_simulator
 from smsgate.store import accounts as account_store
@@ -103,10 +104,8 @@ def serve(
         print(flush=True)
     print(f"smsgate listening on {base_url}", flush=True)
     server = uvicorn.Server(
-        uvicorn.Config(
+        server_config(
             create_app(gateway),
-            loop="uvloop",
-            http="httptools",
             access_log=False,
             log_level="info",
             timeout_graceful_shutdown=10,
