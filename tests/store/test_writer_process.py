@@ -8,6 +8,7 @@ import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy import Connection
 from smsgate.errors import ConflictError, DeliveryError, ErrorCode, StoreError
 from smsgate.store import accounts as account_store
 from smsgate.store.database import Database
+from smsgate.store.handoff import hand_off
 from smsgate.store.writer import Call, GroupCommitWriter
 from smsgate.store.writer_process import ProcessCommitter
 
@@ -183,3 +185,31 @@ def test_a_result_that_cannot_be_pickled_fails_alone(database: Database, databas
     assert isinstance(unpicklable, TypeError)
     assert "cannot leave the writer process" in str(unpicklable)
     assert isinstance(beside, str)
+
+
+def hand_off_a_generator_beside_plain_data(connection: Connection) -> str:
+    hand_off(connection, "plain")
+    hand_off(connection, (n for n in range(3)))
+    return create_account(connection, "handing off")
+
+
+def test_a_handed_item_that_cannot_be_pickled_is_left_behind_and_said_so(
+    database: Database, database_url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    taken: list[Any] = []
+
+    async def scenario() -> str:
+        writer = GroupCommitWriter(
+            Database.from_url(database_url).engine,
+            committer=ProcessCommitter(database_url, webhook_handoff_lease=timedelta(minutes=1)),
+        )
+        writer.on_handoff(taken.extend)
+        writer.start()
+        try:
+            return await writer.submit(Call(hand_off_a_generator_beside_plain_data))
+        finally:
+            await writer.aclose()
+
+    assert run(scenario).startswith("AC")  # the job's own outcome crossed
+    assert taken == ["plain"]
+    assert "1 items handed to the gateway could not be pickled" in capfd.readouterr().err

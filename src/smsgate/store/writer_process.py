@@ -208,7 +208,15 @@ def _serve(pipe: Pipe) -> None:
                 pipe.send((outcomes, handed))
             except _PICKLING_ERRORS:
                 outcomes = [o if _picklable(o) else _unpicklable_result(o) for o in outcomes]
-                pipe.send((outcomes, [item for item in handed if _picklable(item)]))
+                sendable = [item for item in handed if _picklable(item)]
+                if len(sendable) < len(handed):
+                    # Leased to this node and committed: taken up again when the lease ends.
+                    log.error(
+                        "%d items handed to the gateway could not be pickled; they wait for "
+                        "their lease to run out",
+                        len(handed) - len(sendable),
+                    )
+                pipe.send((outcomes, sendable))
     except (EOFError, OSError):
         return  # the gateway is gone; what committed stays committed
     finally:
