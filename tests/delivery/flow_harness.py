@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import multiprocessing
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -177,6 +178,61 @@ async def running_flow(
     finally:
         await writer.aclose()
         database.dispose()
+
+
+def _simulate(pipe: Any, options: dict[str, Any]) -> None:
+    """A SimulatorProcess's child: serve until told to stop, then send back the submits."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        loop.add_reader(pipe.fileno(), stop.set)
+        async with Simulator(port=0, **options) as simulator:
+            pipe.send(simulator.port)
+            await stop.wait()
+            loop.remove_reader(pipe.fileno())
+            pipe.recv()
+            pipe.send(list(simulator.submits))
+
+    asyncio.run(main())
+
+
+class SimulatorProcess:
+    """A Simulator in a process of its own, as a real carrier is: the time it gives each
+    submit_sm at arrival waits on nothing in the gateway's process (in a thread there, it
+    waits for the gateway's threads to let go of the GIL, tens of milliseconds on a busy
+    machine, and arrivals bunch up)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self.port = 0
+        self._pipe: Any = None
+        self._process: Any = None
+        self._submits: list[SubmitRecord] | None = None
+
+    def start(self) -> SimulatorProcess:
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(target=_simulate, args=(child, self._options))
+        self._process.start()
+        child.close()
+        assert self._pipe.poll(30), "the simulator process did not start"
+        self.port = self._pipe.recv()
+        return self
+
+    def stop(self) -> None:
+        """Stop it; its submits stay readable."""
+        if self._submits is None and self._process.is_alive():
+            self._pipe.send("stop")
+            assert self._pipe.poll(30), "the simulator process did not answer"
+            self._submits = self._pipe.recv()
+        self._process.join(30)
+        if self._process.is_alive():
+            self._process.kill()
+
+    def submits(self) -> list[SubmitRecord]:
+        assert self._submits is not None, "stop() it first: the records cross when it stops"
+        return self._submits
 
 
 class SimulatorThread:
