@@ -45,7 +45,7 @@ class RecordingTransport(asyncio.Transport):
         return 0
 
 
-def test_what_is_written_in_one_turn_goes_out_in_one_write_at_its_end() -> None:
+def test_what_is_written_together_goes_out_in_one_write_right_after() -> None:
     async def scenario() -> None:
         inner = RecordingTransport()
         transport = _OneWritePerTurn(inner, asyncio.get_running_loop())
@@ -54,7 +54,7 @@ def test_what_is_written_in_one_turn_goes_out_in_one_write_at_its_end() -> None:
         transport.write(b"ok")
         assert inner.writes == []
         assert transport.get_write_buffer_size() == 40
-        await asyncio.sleep(0)  # the end of this turn
+        await asyncio.sleep(0)  # the callbacks queued meanwhile run
         assert inner.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"]
         transport.write(b"next")
         await asyncio.sleep(0)

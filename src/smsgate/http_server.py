@@ -4,9 +4,9 @@ response sent in one write.
 uvicorn writes a response's head and its body in two `transport.write` calls, so two send
 system calls (and, with Nagle off, two packets) for every API answer. In a burst those
 writes were 7% of the gateway's CPU. The protocol here gives uvicorn a transport that
-gathers what is written in one turn of the event loop and sends it at the end of that turn,
-in one write: the head and the body of an answer go together, and nothing waits longer
-than the turn.
+gathers what is written while the loop runs its ready callbacks and sends it in one write
+right after them (`call_soon`): the head and the body of an answer go together, and
+nothing waits longer than the callbacks already queued.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ class _HttpProtocol(HttpToolsProtocol):
 
 
 class _OneWritePerTurn:
-    """A transport that sends what is written to it in one turn of the loop at its end, in
-    one write. Everything else goes to the transport it wraps; closing sends what is held
-    first, aborting drops it."""
+    """A transport that holds what is written to it until the loop's next callback and
+    then sends it in one write. Everything else goes to the transport it wraps; closing
+    sends what is held first, aborting drops it."""
 
     __slots__ = ("_held", "_loop", "_transport")
 
