@@ -97,19 +97,23 @@ def test_deadlines_started_later_end_later() -> None:
     asyncio.run(scenario())
 
 
+async def waiting_within(deadlines: Deadlines) -> tuple[asyncio.Task[None], Deadline]:
+    """A task that waits for ever within a deadline of `deadlines`, once it has entered it."""
+    entered: asyncio.Future[Deadline] = asyncio.get_running_loop().create_future()
+
+    async def work() -> None:
+        with deadlines.start() as deadline:
+            entered.set_result(deadline)
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(work())
+    async with asyncio.timeout(5):
+        return task, await entered
+
+
 def test_a_cancel_from_elsewhere_stays_a_cancel() -> None:
     async def scenario() -> None:
-        deadlines = Deadlines(5.0)
-        entered = asyncio.Event()
-
-        async def work() -> None:
-            with deadlines.start():
-                entered.set()
-                await asyncio.Event().wait()
-
-        task = asyncio.create_task(work())
-        async with asyncio.timeout(5):
-            await entered.wait()
+        task, _ = await waiting_within(Deadlines(5.0))
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -119,22 +123,10 @@ def test_a_cancel_from_elsewhere_stays_a_cancel() -> None:
 
 def test_a_cancel_from_elsewhere_at_the_deadline_is_not_swallowed() -> None:
     async def scenario() -> None:
-        deadlines = Deadlines(5.0)
-        entered = asyncio.Event()
-        started: list[Deadline] = []
-
-        async def work() -> None:
-            with deadlines.start() as deadline:
-                started.append(deadline)
-                entered.set()
-                await asyncio.Event().wait()
-
-        task = asyncio.create_task(work())
-        async with asyncio.timeout(5):
-            await entered.wait()
+        task, deadline = await waiting_within(Deadlines(5.0))
         # Both cancels pending before the task runs again: the outside one must win.
         task.cancel()
-        started[0].expire()
+        deadline.expire()
         with pytest.raises(asyncio.CancelledError):
             await task
 
